@@ -52,6 +52,11 @@ func NewService(store Store, artifacts ArtifactLister, opts Options) *Service {
 	return s
 }
 
+// Init prepares the store: the Default experiment always exists.
+func (s *Service) Init(ctx context.Context) error {
+	return s.store.EnsureDefaultExperiment(ctx, s.root)
+}
+
 func (s *Service) millis() int64 { return s.now().UnixMilli() }
 
 // ---- experiments

@@ -8,6 +8,9 @@ import "context"
 // and carry MLflow's user-facing messages; the constructors in errors.go
 // build them so every implementation speaks alike.
 type Store interface {
+	// EnsureDefaultExperiment creates experiment "0" named "Default", with
+	// artifact location artifactRoot + "/0", unless it exists.
+	EnsureDefaultExperiment(ctx context.Context, artifactRoot string) error
 	// CreateExperiment stores e (ID ignored) and returns the new ID. A name
 	// held by any experiment, active or deleted, is ErrAlreadyExists. An
 	// empty ArtifactLocation is replaced by artifactRoot + "/" + ID.

@@ -1,0 +1,167 @@
+// Package sqlstore implements Ferry's stores over database/sql for both
+// supported engines. The SQL is written once with "?" placeholders; a
+// Dialect supplies what differs between SQLite and Postgres (placeholders,
+// locking clauses, error classification). Engine packages (sqlite,
+// postgres) open the connections, apply their own migrations and hand
+// them to New.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Dialect describes one SQL engine.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Numbered placeholders ($1, $2, ...) instead of "?".
+	Numbered bool
+	// ForShare is appended to a SELECT that must lock the row it reads
+	// against concurrent writers until the transaction ends ("" when the
+	// engine serialises writers anyway).
+	ForShare string
+	// IsUniqueViolation reports whether err is a unique-constraint violation.
+	IsUniqueViolation func(err error) bool
+	// ILike renders a case-insensitive LIKE of col against a bound pattern.
+	ILike func(col string) string
+	// MaxParams bounds the bind parameters of one statement.
+	MaxParams int
+}
+
+// Store is the SQL implementation of the domain store interfaces.
+type Store struct {
+	w *sql.DB // writes (one connection on SQLite)
+	r *sql.DB // reads (may be the same pool)
+	d Dialect
+}
+
+// New returns a store over already migrated databases. w and r may be the
+// same *sql.DB.
+func New(w, r *sql.DB, d Dialect) *Store {
+	return &Store{w: w, r: r, d: d}
+}
+
+// Close closes the underlying pools.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+
+// Dialect returns the engine's dialect.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// rebind turns "?" placeholders into the dialect's form.
+func (s *Store) rebind(q string) string {
+	if !s.d.Numbered {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// tx wraps a transaction and rebinds its queries.
+type tx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+func (t tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.s.rebind(q), args...)
+}
+
+func (t tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.s.rebind(q), args...)
+}
+
+func (t tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.s.rebind(q), args...)
+}
+
+// write runs fn in a write transaction, committing when it returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx) error) error {
+	return s.inTx(ctx, s.w, false, fn)
+}
+
+// read runs fn in a read-only transaction for a consistent snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx) error) error {
+	return s.inTx(ctx, s.r, true, fn)
+}
+
+func (s *Store) inTx(ctx context.Context, db *sql.DB, readOnly bool, fn func(tx) error) error {
+	var opts *sql.TxOptions
+	if readOnly && s.d.Name == "postgres" {
+		opts = &sql.TxOptions{ReadOnly: true}
+	}
+	t, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx{s: s, tx: t}); err != nil {
+		_ = t.Rollback()
+		return err
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// placeholders returns "(?, ?, ...)" with n marks.
+func placeholders(n int) string {
+	if n <= 0 {
+		return "()"
+	}
+	return "(" + strings.Repeat("?, ", n-1) + "?)"
+}
+
+// valuesRows returns "(?,?),(?,?)..." for rows of width cols.
+func valuesRows(rows, cols int) string {
+	one := placeholders(cols)
+	var b strings.Builder
+	b.Grow(rows * (len(one) + 2))
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}
+
+// chunkRows returns how many rows of width cols fit in one statement.
+func (s *Store) chunkRows(cols int) int {
+	n := s.d.MaxParams / cols
+	if n > 500 {
+		n = 500
+	}
+	return n
+}
