@@ -24,13 +24,18 @@ type Entry struct {
 
 // Store keeps artifact files. Keys are validated with CleanKey; an
 // invalid key is errdefs.ErrInvalidArgument, a missing one errdefs.ErrNotFound.
+// Directories are implied by keys, as in S3: a directory exists while a
+// file below it does. Entry.Path is always the cleaned key.
 type Store interface {
 	// Put writes the whole of r under key, replacing any previous file.
 	// Readers see either the old file or the complete new one, never a
-	// partial write; a failed or cancelled Put leaves no file behind.
+	// partial write; a failed or cancelled Put leaves no file behind and
+	// returns an error wrapping the reader's error or ctx.Err(). A Put
+	// below a file or over a directory is errdefs.ErrConflict.
 	Put(ctx context.Context, key string, r io.Reader) (int64, error)
-	// Get opens a file for reading. The reader also implements io.Seeker
-	// when the implementation can seek (used for HTTP range requests).
+	// Get opens a file for reading; a directory is ErrInvalidArgument.
+	// The reader also implements io.Seeker when the implementation can
+	// seek (used for HTTP range requests).
 	Get(ctx context.Context, key string) (io.ReadCloser, Entry, error)
 	// Stat describes a file or directory.
 	Stat(ctx context.Context, key string) (Entry, error)
@@ -43,22 +48,29 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// Key length limits, S3's: 1024 bytes in all, 255 per segment.
+const (
+	MaxKeyLength     = 1024
+	MaxSegmentLength = 255
+)
+
 // CleanKey validates a key and returns its canonical form: relative,
 // slash-separated, no empty, "." or ".." segments, no backslashes or NUL
-// bytes. The empty key (the root) is allowed only when allowRoot is set.
+// bytes, within the length limits; a trailing slash is dropped. The empty
+// key (the root, also written "/") is allowed only when allowRoot is set.
 func CleanKey(key string, allowRoot bool) (string, error) {
-	k := strings.Trim(key, "/")
+	k := strings.TrimSuffix(key, "/")
 	if k == "" {
 		if allowRoot {
 			return "", nil
 		}
 		return "", errdefs.InvalidArgument("Invalid path: an empty artifact path is not allowed")
 	}
-	if strings.ContainsAny(k, "\\\x00") || strings.HasPrefix(key, "/") {
+	if strings.ContainsAny(k, "\\\x00") || strings.HasPrefix(k, "/") || len(k) > MaxKeyLength {
 		return "", errdefs.InvalidArgument("Invalid path: '%s'", key)
 	}
 	for _, seg := range strings.Split(k, "/") {
-		if seg == "" || seg == "." || seg == ".." {
+		if seg == "" || seg == "." || seg == ".." || len(seg) > MaxSegmentLength {
 			return "", errdefs.InvalidArgument("Invalid path: '%s'", key)
 		}
 	}

@@ -77,119 +77,80 @@ func (b *queryBuilder) compare(col string, c filter.Clause) (string, []any, erro
 	return "", nil, errdefs.InvalidArgument("Invalid comparator '%s'", c.Op)
 }
 
-// SearchRuns implements tracking.Store.
-func (s *Store) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]tracking.Run, error) {
-	b := &queryBuilder{s: s}
-	exps := make([]any, 0, len(q.ExperimentIDs))
-	for _, id := range q.ExperimentIDs {
-		if n, ok := expID(id); ok {
-			exps = append(exps, n)
-		}
-	}
-	if len(exps) == 0 {
-		return nil, nil
-	}
-	stages := make([]any, len(q.Stages))
-	for i, st := range q.Stages {
-		stages[i] = string(st)
-	}
-	b.where = append(b.where, "r.experiment_id IN "+placeholders(len(exps)), "r.lifecycle_stage IN "+placeholders(len(stages)))
-	b.args = append(b.args, exps...)
-	b.args = append(b.args, stages...)
+// keyTables holds the per-run key/value tables by entity.
+var keyTables = map[filter.Entity]string{filter.Metric: "latest_metrics", filter.Param: "params", filter.Tag: "tags"}
 
-	// Filters on metrics, params and tags join their (run, key) row: each
-	// is unique per run, so an inner join equals an EXISTS and lets the
-	// planner drive from the key index when that is more selective.
-	joined := map[string]string{} // entity/key -> alias of an inner join
-	for _, c := range q.Filter {
-		switch c.Entity {
-		case filter.Metric, filter.Param, filter.Tag:
-			table := map[filter.Entity]string{filter.Metric: "latest_metrics", filter.Param: "params", filter.Tag: "tags"}[c.Entity]
-			a := b.alias("f")
-			b.joins = append(b.joins, fmt.Sprintf("JOIN %s %s ON %s.run_uuid = r.run_uuid AND %s.key = ?", table, a, a, a))
-			b.joinArgs = append(b.joinArgs, c.Key)
-			joined[fmt.Sprint(c.Entity, "/", c.Key)] = a
-			if c.Entity == filter.Metric {
-				// NaN compares false to everything but !=.
-				cond, args, err := b.compare(a+".value", c)
-				if err != nil {
-					return nil, err
-				}
-				if c.Op == filter.Ne {
-					cond = "(" + a + ".is_nan = 1 OR " + cond + ")"
-				} else {
-					cond = a + ".is_nan = 0 AND " + cond
-				}
-				b.where = append(b.where, cond)
-				b.args = append(b.args, args...)
-				continue
+// filterCondition renders one filter clause as a condition on runs r.
+// Clauses on metrics, params, tags and datasets become EXISTS subqueries,
+// so a run is examined only as the scan reaches it and the scan can stop
+// at LIMIT.
+func (b *queryBuilder) filterCondition(c filter.Clause) (string, []any, error) {
+	switch c.Entity {
+	case filter.Metric, filter.Param, filter.Tag:
+		a := b.alias("f")
+		cond, args, err := b.compare(a+".value", c)
+		if err != nil {
+			return "", nil, err
+		}
+		if c.Entity == filter.Metric {
+			// NaN compares false to everything but !=.
+			if c.Op == filter.Ne {
+				cond = "(" + a + ".is_nan = 1 OR " + cond + ")"
+			} else {
+				cond = a + ".is_nan = 0 AND " + cond
 			}
-			cond, args, err := b.compare(a+".value", c)
-			if err != nil {
-				return nil, err
-			}
-			b.where = append(b.where, cond)
-			b.args = append(b.args, args...)
-		case filter.Attribute:
-			col, ok := runAttributeColumns[c.Key]
-			if !ok {
-				return nil, errdefs.InvalidArgument("Invalid attribute key '%s' specified.", c.Key)
-			}
-			if c.Key == "experiment_id" && !c.Numeric {
-				// experiment ids are strings on the wire, integers here
-				col = "CAST(r.experiment_id AS TEXT)"
-			}
-			cond, args, err := b.compare(col, c)
-			if err != nil {
-				return nil, err
-			}
-			b.where = append(b.where, cond)
-			b.args = append(b.args, args...)
-		case filter.Dataset:
-			a := b.alias("d")
-			var col string
-			var extra string
-			switch c.Key {
-			case "name":
-				col = a + ".name"
-			case "digest":
-				col = a + ".digest"
-			case "context":
-				col = a + "t.value"
-				extra = fmt.Sprintf(" JOIN input_tags %st ON %st.input_uuid = %si.input_uuid AND %st.name = '%s'", a, a, a, a, tracking.TagDatasetContext)
-			default:
-				return nil, errdefs.InvalidArgument("Invalid dataset key '%s' specified.", c.Key)
-			}
-			cond, args, err := b.compare(col, c)
-			if err != nil {
-				return nil, err
-			}
-			b.where = append(b.where, fmt.Sprintf(`EXISTS (SELECT 1 FROM inputs %si JOIN datasets %s ON %s.dataset_uuid = %si.source_id%s
-				WHERE %si.destination_type = 'RUN' AND %si.destination_id = r.run_uuid AND %si.source_type = 'DATASET' AND %s)`,
-				a, a, a, a, extra, a, a, a, cond))
-			b.args = append(b.args, args...)
+		}
+		return fmt.Sprintf("EXISTS (SELECT 1 FROM %s %s WHERE %s.run_uuid = r.run_uuid AND %s.key = ? AND %s)",
+			keyTables[c.Entity], a, a, a, cond), append([]any{c.Key}, args...), nil
+	case filter.Attribute:
+		col, ok := runAttributeColumns[c.Key]
+		if !ok {
+			return "", nil, errdefs.InvalidArgument("Invalid attribute key '%s' specified.", c.Key)
+		}
+		if c.Key == "experiment_id" && !c.Numeric {
+			col = "CAST(r.experiment_id AS TEXT)" // ids are strings on the wire
+		}
+		return b.compare(col, c)
+	case filter.Dataset:
+		a := b.alias("d")
+		var col, extra string
+		switch c.Key {
+		case "name":
+			col = a + ".name"
+		case "digest":
+			col = a + ".digest"
+		case "context":
+			col = a + "t.value"
+			extra = fmt.Sprintf(" JOIN input_tags %st ON %st.input_uuid = %si.input_uuid AND %st.name = '%s'", a, a, a, a, tracking.TagDatasetContext)
 		default:
-			return nil, errdefs.InvalidArgument("Invalid search entity %s", c.Entity)
+			return "", nil, errdefs.InvalidArgument("Invalid dataset key '%s' specified.", c.Key)
 		}
+		cond, args, err := b.compare(col, c)
+		if err != nil {
+			return "", nil, err
+		}
+		return fmt.Sprintf(`EXISTS (SELECT 1 FROM inputs %si JOIN datasets %s ON %s.dataset_uuid = %si.source_id%s
+			WHERE %si.destination_type = 'RUN' AND %si.destination_id = r.run_uuid AND %si.source_type = 'DATASET' AND %s)`,
+			a, a, a, a, extra, a, a, a, cond), args, nil
 	}
+	return "", nil, errdefs.InvalidArgument("Invalid search entity %s", c.Entity)
+}
 
-	// Ordering: runs lacking the key sort last, NaN metrics just before
-	// them (MLflow); then start_time DESC and run_uuid as tie-breaks.
-	startTimeOrdered := false
-	for _, o := range q.OrderBy {
+// orderTerms renders order_by entries (after the leading one, when that
+// one drives the scan) into LEFT JOINs and ORDER BY terms. Runs lacking
+// a key sort after those that have it, NaN metrics just before them, as
+// MLflow sorts; start_time DESC and run_uuid break ties.
+func (b *queryBuilder) orderTerms(order []filter.Order, startTimeOrdered bool) error {
+	for _, o := range order {
 		dir := " DESC"
 		if o.Asc {
 			dir = ""
 		}
 		switch o.Entity {
 		case filter.Metric, filter.Param, filter.Tag:
-			a, ok := joined[fmt.Sprint(o.Entity, "/", o.Key)]
-			if !ok {
-				table := map[filter.Entity]string{filter.Metric: "latest_metrics", filter.Param: "params", filter.Tag: "tags"}[o.Entity]
-				a = b.alias("o")
-				b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN %s %s ON %s.run_uuid = r.run_uuid AND %s.key = ?", table, a, a, a))
-				b.joinArgs = append(b.joinArgs, o.Key)
-			}
+			a := b.alias("o")
+			b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN %s %s ON %s.run_uuid = r.run_uuid AND %s.key = ?", keyTables[o.Entity], a, a, a))
+			b.joinArgs = append(b.joinArgs, o.Key)
 			if o.Entity == filter.Metric {
 				b.order = append(b.order, fmt.Sprintf("CASE WHEN %s.is_nan = 1 THEN 1 WHEN %s.run_uuid IS NULL THEN 2 ELSE 0 END", a, a))
 			} else {
@@ -199,48 +160,161 @@ func (s *Store) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]tracking
 		case filter.Attribute:
 			col, ok := runAttributeColumns[o.Key]
 			if !ok {
-				return nil, errdefs.InvalidArgument("Invalid order_by attribute '%s'", o.Key)
+				return errdefs.InvalidArgument("Invalid order_by attribute '%s'", o.Key)
 			}
 			if o.Key == "start_time" {
 				startTimeOrdered = true
 			}
 			b.order = append(b.order, fmt.Sprintf("CASE WHEN %s IS NULL THEN 1 ELSE 0 END", col), col+dir)
 		default:
-			return nil, errdefs.InvalidArgument("Invalid order_by entity %s", o.Entity)
+			return errdefs.InvalidArgument("Invalid order_by entity %s", o.Entity)
 		}
 	}
 	if !startTimeOrdered {
 		b.order = append(b.order, "r.start_time DESC")
 	}
 	b.order = append(b.order, "r.run_uuid")
+	return nil
+}
 
-	query := "SELECT r.run_uuid FROM runs r " + strings.Join(b.joins, " ") +
-		" WHERE " + strings.Join(b.where, " AND ") +
-		" ORDER BY " + strings.Join(b.order, ", ") + " LIMIT ? OFFSET ?"
-	args := append(append(append([]any{}, b.joinArgs...), b.args...), q.Limit, q.Offset)
+// runPhase is one SELECT of a run search; a search is one phase, or three
+// when the leading order_by key is a metric, param or tag.
+type runPhase struct {
+	from      string // FROM clause, after the order joins are appended
+	fromArgs  []any
+	where     string // extra condition in front of the shared ones
+	whereArgs []any
+	order     string // leading ORDER BY term, "" for none
+}
+
+// SearchRuns implements tracking.Store.
+//
+// When the leading order_by key is a metric, param or tag, the search runs
+// in up to three phases — runs that have the key (driven by the key's
+// (key, value) index in sort order, so that LIMIT stops the scan early),
+// then runs whose metric is NaN, then runs without the key — and pages
+// across them. That keeps "filter + order by a metric" over 100,000 runs
+// in milliseconds instead of sorting every run.
+func (s *Store) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]tracking.Run, error) {
+	b := &queryBuilder{s: s}
+	exps := make([]any, 0, len(q.ExperimentIDs))
+	for _, id := range q.ExperimentIDs {
+		if n, ok := expID(id); ok {
+			exps = append(exps, n)
+		}
+	}
+	if len(exps) == 0 || len(q.Stages) == 0 {
+		return nil, nil
+	}
+	stages := make([]any, len(q.Stages))
+	for i, st := range q.Stages {
+		stages[i] = string(st)
+	}
+	b.where = append(b.where, "r.experiment_id IN "+placeholders(len(exps)), "r.lifecycle_stage IN "+placeholders(len(stages)))
+	b.args = append(b.args, exps...)
+	b.args = append(b.args, stages...)
+	for _, c := range q.Filter {
+		cond, args, err := b.filterCondition(c)
+		if err != nil {
+			return nil, err
+		}
+		b.where = append(b.where, cond)
+		b.args = append(b.args, args...)
+	}
+
+	var phases []runPhase
+	order := q.OrderBy
+	if len(order) > 0 && keyTables[order[0].Entity] != "" {
+		lead := order[0]
+		table := keyTables[lead.Entity]
+		dir := " DESC"
+		if lead.Asc {
+			dir = ""
+		}
+		// CROSS JOIN fixes the join order in SQLite: scan the key's index
+		// in value order and look each run up (Postgres plans freely).
+		has := runPhase{from: table + " p CROSS JOIN runs r", where: "p.key = ? AND p.run_uuid = r.run_uuid", whereArgs: []any{lead.Key}, order: "p.value" + dir}
+		if lead.Entity == filter.Metric {
+			nan := has
+			has.where += " AND p.is_nan = 0"
+			nan.where += " AND p.is_nan = 1"
+			nan.order = ""
+			phases = append(phases, has, nan)
+		} else {
+			phases = append(phases, has)
+		}
+		phases = append(phases, runPhase{from: "runs r",
+			where:     fmt.Sprintf("NOT EXISTS (SELECT 1 FROM %s p WHERE p.run_uuid = r.run_uuid AND p.key = ?)", table),
+			whereArgs: []any{lead.Key}})
+		order = order[1:]
+	} else {
+		phases = append(phases, runPhase{from: "runs r"})
+	}
+	if err := b.orderTerms(order, false); err != nil {
+		return nil, err
+	}
 
 	var runs []tracking.Run
 	err := s.read(ctx, func(t tx) error {
-		rows, err := t.query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
 		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+		need, off := q.Limit, q.Offset
+		for _, ph := range phases {
+			if need <= 0 {
+				break
+			}
+			from := ph.from + " " + strings.Join(b.joins, " ")
+			where := strings.Join(b.where, " AND ")
+			args := append(append([]any{}, b.joinArgs...), ph.whereArgs...)
+			if ph.where != "" {
+				where = ph.where + " AND " + where
+			}
+			args = append(args, b.args...)
+			orderBy := strings.Join(b.order, ", ")
+			if ph.order != "" {
+				orderBy = ph.order + ", " + orderBy
+			}
+			got, err := queryIDs(ctx, t, "SELECT r.run_uuid FROM "+from+" WHERE "+where+" ORDER BY "+orderBy+" LIMIT ? OFFSET ?",
+				append(args, need, off)...)
+			if err != nil {
 				return err
 			}
-			ids = append(ids, id)
+			ids = append(ids, got...)
+			need -= len(got)
+			switch {
+			case len(got) > 0 || off == 0:
+				off = 0
+			default:
+				// The whole phase lies before the requested page: skip it.
+				var n int
+				if err := t.queryRow(ctx, "SELECT COUNT(*) FROM "+ph.from+" WHERE "+where,
+					append(append([]any{}, ph.whereArgs...), b.args...)...).Scan(&n); err != nil {
+					return err
+				}
+				off = max(0, off-n)
+			}
 		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
+		var err error
 		runs, err = s.loadRuns(ctx, t, ids)
 		return err
 	})
 	return runs, err
+}
+
+func queryIDs(ctx context.Context, t tx, q string, args ...any) ([]string, error) {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // SearchExperiments implements tracking.Store.
