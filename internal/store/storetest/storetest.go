@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"SearchRunsFilter", testSearchRunsFilter},
 		{"SearchRunsOrder", testSearchRunsOrder},
 		{"SearchRunsPaging", testSearchRunsPaging},
+		{"SearchRunsPagingAcrossMissingKeys", testSearchRunsPhasedPaging},
 		{"MetricHistory", testMetricHistory},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentParamRace", testConcurrentParamRace},
@@ -804,5 +805,62 @@ func testLargeBatch(t *testing.T, s Store) {
 	h, _ := s.MetricHistory(ctx, run, "k0")
 	if len(h) != 28 {
 		t.Fatalf("k0 history = %d", len(h))
+	}
+}
+
+// testSearchRunsPhasedPaging pages through a search ordered by a metric
+// that some runs lack and some hold as NaN: every page size must yield
+// the same sequence as one big page, in MLflow's order.
+func testSearchRunsPhasedPaging(t *testing.T, s Store) {
+	ctx := context.Background()
+	exp := newExperiment(t, s, "phases", 1)
+	var want []string
+	// values v0..v4 ascending; three NaN; four without the metric.
+	for i, v := range []float64{0.5, 0.1, 0.4, 0.2, 0.3} {
+		id := newRun(t, s, exp, fmt.Sprintf("v%.1f", v), int64(i))
+		must(t, s.LogBatch(ctx, id, []tracking.Metric{metric("m", v, 1, 0)}, []tracking.Param{{Key: "keep", Value: "y"}}, nil))
+	}
+	want = append(want, "v0.1", "v0.2", "v0.3", "v0.4", "v0.5")
+	for i := 0; i < 3; i++ { // NaN: ties broken by start_time DESC
+		id := newRun(t, s, exp, fmt.Sprint("nan", i), int64(10+i))
+		must(t, s.LogBatch(ctx, id, []tracking.Metric{metric("m", math.NaN(), 1, 0)}, []tracking.Param{{Key: "keep", Value: "y"}}, nil))
+	}
+	want = append(want, "nan2", "nan1", "nan0")
+	for i := 0; i < 4; i++ {
+		id := newRun(t, s, exp, fmt.Sprint("none", i), int64(20+i))
+		must(t, s.LogBatch(ctx, id, nil, []tracking.Param{{Key: "keep", Value: "y"}}, nil))
+	}
+	want = append(want, "none3", "none2", "none1", "none0")
+	newRun(t, s, exp, "filtered-out", 99) // has no param keep
+	q := tracking.RunQuery{ExperimentIDs: []string{exp}, Stages: []tracking.LifecycleStage{tracking.StageActive},
+		Filter:  []filter.Clause{{Entity: filter.Param, Key: "keep", Op: filter.Eq, Str: "y"}},
+		OrderBy: []filter.Order{{Entity: filter.Metric, Key: "m", Asc: true}}}
+	for size := 1; size <= 13; size++ {
+		var got []string
+		for off := 0; off < 20; off += size {
+			q.Offset, q.Limit = off, size
+			runs, err := s.SearchRuns(ctx, q)
+			must(t, err)
+			got = append(got, runNames(runs)...)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("page size %d: got %v\nwant %v", size, got, want)
+		}
+	}
+	// Descending keeps NaN and missing last.
+	q.Offset, q.Limit = 0, 100
+	q.OrderBy[0].Asc = false
+	runs, err := s.SearchRuns(ctx, q)
+	must(t, err)
+	if got := fmt.Sprint(runNames(runs)); got != "[v0.5 v0.4 v0.3 v0.2 v0.1 nan2 nan1 nan0 none3 none2 none1 none0]" {
+		t.Fatalf("desc: %s", got)
+	}
+	// Ordered by a param that some runs lack.
+	q.OrderBy = []filter.Order{{Entity: filter.Param, Key: "keep"}, {Entity: filter.Attribute, Key: "run_name", Asc: true}}
+	q.Filter = nil
+	runs, err = s.SearchRuns(ctx, q)
+	must(t, err)
+	if got := runNames(runs); got[len(got)-1] != "filtered-out" || len(got) != 13 {
+		t.Fatalf("param order: %v", got)
 	}
 }
