@@ -99,7 +99,10 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want it to contain %q", tc.name, err, tc.want)
 		}
 	}
-	if strings.Contains(func() string { _, err := Load(Source{Args: []string{"--db", "mysql://root:secret@x/db"}, Getenv: env(nil)}); return err.Error() }(), "secret") {
+	if strings.Contains(func() string {
+		_, err := Load(Source{Args: []string{"--db", "mysql://root:secret@x/db"}, Getenv: env(nil)})
+		return err.Error()
+	}(), "secret") {
 		t.Error("password leaked into the error")
 	}
 	_, err := Load(Source{Args: []string{"--help"}, Getenv: env(nil), Output: io.Discard})

@@ -54,7 +54,7 @@ func NewService(store Store, artifacts ArtifactLister, opts Options) *Service {
 
 // Init prepares the store: the Default experiment always exists.
 func (s *Service) Init(ctx context.Context) error {
-	return s.store.EnsureDefaultExperiment(ctx, s.root)
+	return s.store.EnsureDefaultExperiment(ctx, s.root, s.millis())
 }
 
 func (s *Service) millis() int64 { return s.now().UnixMilli() }

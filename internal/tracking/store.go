@@ -9,8 +9,8 @@ import "context"
 // build them so every implementation speaks alike.
 type Store interface {
 	// EnsureDefaultExperiment creates experiment "0" named "Default", with
-	// artifact location artifactRoot + "/0", unless it exists.
-	EnsureDefaultExperiment(ctx context.Context, artifactRoot string) error
+	// artifact location artifactRoot + "/0", created at now, unless it exists.
+	EnsureDefaultExperiment(ctx context.Context, artifactRoot string, now int64) error
 	// CreateExperiment stores e (ID ignored) and returns the new ID. A name
 	// held by any experiment, active or deleted, is ErrAlreadyExists. An
 	// empty ArtifactLocation is replaced by artifactRoot + "/" + ID.

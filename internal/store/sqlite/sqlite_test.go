@@ -27,7 +27,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.EnsureDefaultExperiment(ctx, "mlflow-artifacts:"); err != nil {
+	if err := s.EnsureDefaultExperiment(ctx, "mlflow-artifacts:", 1); err != nil {
 		t.Fatal(err)
 	}
 	v1, _ := s.SchemaVersion(ctx)

@@ -18,7 +18,7 @@ func expID(id string) (int64, bool) {
 }
 
 // EnsureDefaultExperiment creates experiment 0 "Default" if it is missing.
-func (s *Store) EnsureDefaultExperiment(ctx context.Context, artifactRoot string) error {
+func (s *Store) EnsureDefaultExperiment(ctx context.Context, artifactRoot string, now int64) error {
 	return s.write(ctx, func(t tx) error {
 		var n int
 		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM experiments WHERE experiment_id = 0`).Scan(&n); err != nil {
@@ -29,7 +29,7 @@ func (s *Store) EnsureDefaultExperiment(ctx context.Context, artifactRoot string
 		}
 		loc := strings.TrimRight(artifactRoot, "/") + "/0"
 		_, err := t.exec(ctx, `INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-			VALUES (0, 'Default', ?, 'active', 0, 0)`, loc)
+			VALUES (0, 'Default', ?, 'active', ?, ?)`, loc, now, now)
 		if s.d.IsUniqueViolation(err) {
 			return nil // a concurrent starter won
 		}

@@ -54,7 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
-			if err := s.EnsureDefaultExperiment(context.Background(), root); err != nil {
+			if err := s.EnsureDefaultExperiment(context.Background(), root, 1); err != nil {
 				t.Fatalf("EnsureDefaultExperiment: %v", err)
 			}
 			tc.fn(t, s)
@@ -99,7 +99,7 @@ func newRun(t *testing.T, s Store, exp string, name string, start int64) string 
 
 func testDefaultExperiment(t *testing.T, s Store) {
 	ctx := context.Background()
-	must(t, s.EnsureDefaultExperiment(ctx, root)) // idempotent
+	must(t, s.EnsureDefaultExperiment(ctx, root, 2)) // idempotent
 	e, err := s.GetExperiment(ctx, "0")
 	must(t, err)
 	if e.Name != "Default" || e.ArtifactLocation != "mlflow-artifacts:/0" || e.LifecycleStage != tracking.StageActive {
@@ -600,7 +600,9 @@ func testSearchRunsOrder(t *testing.T, s Store) {
 	q := func(o ...filter.Order) string {
 		return searchNames(t, s, tracking.RunQuery{ExperimentIDs: []string{exp}, OrderBy: o})
 	}
-	m := func(key string, asc bool) filter.Order { return filter.Order{Entity: filter.Metric, Key: key, Asc: asc} }
+	m := func(key string, asc bool) filter.Order {
+		return filter.Order{Entity: filter.Metric, Key: key, Asc: asc}
+	}
 	// d and c share start_time 300: the tie breaks by run_uuid, so compute it.
 	var dc = "[c d]"
 	{

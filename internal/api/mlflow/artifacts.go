@@ -1,0 +1,202 @@
+package mlflow
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/ferry-ml/ferry/internal/blob"
+	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/tracking"
+)
+
+// The artifact proxy (mlflow_artifacts.proto): keys are paths relative to
+// the artifact store's root, which is what mlflow-artifacts:/<path> URIs
+// name. Uploads and downloads stream; nothing is buffered in memory.
+
+// unsupportedMultipartMessage must stay byte-for-byte MLflow's
+// _UnsupportedMultipartUploadException.MESSAGE: the Python client falls back
+// to a single PUT only when the error message starts with it.
+const unsupportedMultipartMessage = "Multipart upload is not supported for the current artifact repository"
+
+// artifactKey validates an artifact path from a request and returns its
+// store key. Like MLflow's validate_path_is_safe it also judges the path
+// after percent-decoding it until it no longer changes (a literal "%2e%2e"
+// in a key is refused, as are "#" and NUL), so that no later decoding layer
+// can turn an accepted key into a traversal.
+func artifactKey(p string, allowRoot bool) (string, error) {
+	if p != "" {
+		dec := p
+		for range 8 {
+			next, err := url.PathUnescape(dec)
+			if err != nil || next == dec {
+				break
+			}
+			dec = next
+		}
+		if strings.ContainsAny(dec, "#\x00") {
+			return "", tracking.InvalidValue("path", p, "")
+		}
+		for _, v := range []string{p, dec} {
+			if err := tracking.ValidateArtifactPath(v); err != nil {
+				return "", tracking.InvalidValue("path", p, "")
+			}
+		}
+	}
+	return blob.CleanKey(p, allowRoot)
+}
+
+func (s *Server) artifactsDisabled(r *http.Request) error {
+	return errdefs.Unavailable("Endpoint: %s disabled: this server does not serve artifacts (no artifact store is configured).", r.URL.Path)
+}
+
+// downloadArtifact streams a file: GET .../mlflow-artifacts/artifacts/<path>.
+func (s *Server) downloadArtifact(w http.ResponseWriter, r *http.Request) {
+	if s.artifacts == nil {
+		s.writeError(w, r, s.artifactsDisabled(r))
+		return
+	}
+	key, err := artifactKey(r.PathValue("path"), false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rc, entry, err := s.artifacts.Get(r.Context(), key)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	name := path.Base(key)
+	h := w.Header()
+	h.Set("Content-Type", guessMimeType(name))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	if rs, ok := rc.(io.ReadSeeker); ok {
+		http.ServeContent(w, r, name, entry.ModTime, rs)
+		return
+	}
+	if entry.Size > 0 {
+		h.Set("Content-Length", strconv.FormatInt(entry.Size, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = io.Copy(w, rc)
+	}
+}
+
+// guessMimeType is MLflow's _guess_mime_type: by extension, with MLflow's
+// extension-less text files (MLmodel, MLproject) as text.
+func guessMimeType(name string) string {
+	ext := path.Ext(name)
+	if ext == "" {
+		switch name {
+		case "MLmodel", "MLproject":
+			return "text/plain; charset=utf-8"
+		}
+		return "application/octet-stream"
+	}
+	switch strings.ToLower(ext) {
+	case ".yaml", ".yml":
+		return "text/yaml; charset=utf-8"
+	case ".json":
+		return "application/json"
+	case ".txt", ".log":
+		return "text/plain; charset=utf-8"
+	}
+	if t := mime.TypeByExtension(ext); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// uploadArtifact streams the raw body into the store:
+// PUT .../mlflow-artifacts/artifacts/<path>.
+func (s *Server) uploadArtifact(w http.ResponseWriter, r *http.Request) {
+	if s.artifacts == nil {
+		s.writeError(w, r, s.artifactsDisabled(r))
+		return
+	}
+	key, err := artifactKey(r.PathValue("path"), false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body := r.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	if _, err := s.artifacts.Put(r.Context(), key, body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, []byte("{}"))
+}
+
+// listArtifacts lists a directory: GET .../mlflow-artifacts/artifacts?path=<dir>.
+// Entries are named by their base name; directories have no file_size.
+func (s *Server) listArtifacts(_ http.ResponseWriter, r *http.Request, q *request, out []byte) ([]byte, error) {
+	if s.artifacts == nil {
+		return out, s.artifactsDisabled(r)
+	}
+	dir, _, err := q.str(root, "path", "")
+	if err != nil {
+		return out, err
+	}
+	key, err := artifactKey(dir, true)
+	if err != nil {
+		return out, err
+	}
+	entries, err := s.artifacts.List(r.Context(), key)
+	if err != nil && !(key != "" && errors.Is(err, errdefs.ErrInvalidArgument)) {
+		return out, err
+	}
+	// Listing a file yields nothing, as in MLflow.
+	o := openObj(out)
+	if len(entries) > 0 {
+		o.key("files")
+		o.b = append(o.b, '[')
+		for i := range entries {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = appendFileInfo(o.b, path.Base(entries[i].Path), entries[i].IsDir, entries[i].Size)
+		}
+		o.b = append(o.b, ']')
+	}
+	return o.close(), nil
+}
+
+// deleteArtifact removes a file or directory tree:
+// DELETE .../mlflow-artifacts/artifacts/<path>. Deleting what does not exist
+// succeeds, as in MLflow.
+func (s *Server) deleteArtifact(_ http.ResponseWriter, r *http.Request, _ *request, out []byte) ([]byte, error) {
+	if s.artifacts == nil {
+		return out, s.artifactsDisabled(r)
+	}
+	key, err := artifactKey(r.PathValue("path"), false)
+	if err != nil {
+		return out, err
+	}
+	if err := s.artifacts.Delete(r.Context(), key); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		return out, err
+	}
+	return out, nil
+}
+
+// multipartUnsupported answers the mpu/create|complete|abort routes so that
+// the MLflow client falls back to one streamed PUT.
+func (s *Server) multipartUnsupported(_ http.ResponseWriter, r *http.Request, _ *request, out []byte) ([]byte, error) {
+	if s.artifacts == nil {
+		return out, s.artifactsDisabled(r)
+	}
+	if _, err := artifactKey(r.PathValue("path"), true); err != nil {
+		return out, err
+	}
+	return out, errdefs.NotImplemented(unsupportedMultipartMessage)
+}

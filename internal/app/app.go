@@ -1,0 +1,164 @@
+// Package app wires Ferry together: it opens the stores the configuration
+// names, builds the domain services and the HTTP surfaces over them, and
+// runs the server until its context ends, draining in-flight requests.
+// It is the only package that knows every concrete implementation.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ferry-ml/ferry/internal/api/middleware"
+	"github.com/ferry-ml/ferry/internal/api/mlflow"
+	"github.com/ferry-ml/ferry/internal/blob"
+	"github.com/ferry-ml/ferry/internal/blob/fs"
+	"github.com/ferry-ml/ferry/internal/config"
+	"github.com/ferry-ml/ferry/internal/store/postgres"
+	"github.com/ferry-ml/ferry/internal/store/sqlite"
+	"github.com/ferry-ml/ferry/internal/store/sqlstore"
+	"github.com/ferry-ml/ferry/internal/tracking"
+)
+
+// Version is Ferry's version, set at build time with
+// -ldflags "-X github.com/ferry-ml/ferry/internal/app.Version=...".
+var Version = "0.1.0-dev"
+
+// App is a wired Ferry server.
+type App struct {
+	cfg       config.Config
+	log       *slog.Logger
+	store     *sqlstore.Store
+	artifacts blob.Store
+	tracking  *tracking.Service
+	handler   http.Handler
+}
+
+// New opens storage and builds the services and HTTP handler.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log}
+	var err error
+	switch {
+	case cfg.DB == "":
+		a.store, err = sqlite.Open(ctx, cfg.SQLitePath(), sqlite.Options{Synchronous: cfg.SQLiteSync})
+	default:
+		a.store, err = postgres.Open(ctx, cfg.DB, cfg.DBMaxConns)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fsStore, err := fs.New(cfg.ArtifactsPath())
+	if err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("artifacts: %w", err)
+	}
+	a.artifacts = fsStore
+	a.tracking = tracking.NewService(a.store, a.artifacts, tracking.Options{ArtifactRoot: tracking.ArtifactScheme})
+	if err := a.tracking.Init(ctx); err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("init tracking: %w", err)
+	}
+
+	router := middleware.NewRouter(middleware.RouterConfig{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes})
+	mlflow.New(a.tracking, a.artifacts, mlflow.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes}).Register(router)
+	a.handler = middleware.Chain(
+		middleware.RequestIDs(),
+		middleware.AccessLog(log),
+		middleware.Recover(log, nil),
+	)(router)
+	return a, nil
+}
+
+// Handler is the whole HTTP surface.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Close releases storage.
+func (a *App) Close() error {
+	err := a.store.Close()
+	if c, ok := a.artifacts.(io.Closer); ok {
+		err = errors.Join(err, c.Close())
+	}
+	return err
+}
+
+// Serve answers on ln until ctx ends, then stops accepting, waits up to
+// the shutdown timeout for in-flight requests and returns. Writes are
+// committed before they are acknowledged, so a drained shutdown loses
+// nothing that a client was told had succeeded.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
+		IdleTimeout:       a.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: draining in-flight requests", "timeout", a.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// RunServer loads nothing itself: it starts a configured server on
+// cfg.Addr, logs where it listens and serves until ctx ends.
+func RunServer(ctx context.Context, cfg config.Config, stderr io.Writer) error {
+	log := NewLogger(cfg, stderr)
+	start := time.Now()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	a, err := New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	storeName := "sqlite " + cfg.SQLitePath()
+	if cfg.DB != "" {
+		storeName = "postgres"
+	}
+	log.Info("ferry listening", "url", "http://"+ln.Addr().String(), "version", Version,
+		"store", storeName, "artifacts", cfg.ArtifactsPath(), "dev", cfg.Dev,
+		"startup_ms", time.Since(start).Milliseconds())
+	if cfg.Dev {
+		fmt.Fprintf(stderr, "\nFerry dev server: data in %s (throwaway)\n  export MLFLOW_TRACKING_URI=http://%s\n\n",
+			cfg.DataDir, strings.Replace(ln.Addr().String(), "127.0.0.1", "localhost", 1))
+	}
+	return a.Serve(ctx, ln)
+}

@@ -1,0 +1,286 @@
+// Package cli is Ferry's command-line client for people: `ferry
+// experiments list`, `ferry runs list` and `ferry runs show` talk to a
+// running Ferry (or any MLflow-compatible) server over the MLflow REST API
+// 2.0 and print aligned tables and readable reports, or with --json the
+// server's own JSON objects for scripts.
+//
+// Main is the entry point; cmd/ferry dispatches every subcommand other
+// than `server` and `version` to it. Exit codes: 0 success, 1 an error
+// from or while reaching the server, 2 a usage error.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// DefaultServer is the server used when neither --server nor FERRY_URL is set.
+const DefaultServer = "http://127.0.0.1:5000"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const globalUsage = `Global flags (accepted anywhere after the command):
+  --server URL   Ferry server (default $FERRY_URL, else ` + DefaultServer + `)
+  --json         print the server's JSON objects, pretty-printed, instead of tables
+  -h, --help     show help
+`
+
+// Usage is the client's overview, printed by `ferry <group> --help` and
+// on usage errors.
+const Usage = `Usage:
+  ferry experiments list [--view active|deleted|all] [--filter F] [--order-by O]... [--max N]
+  ferry runs list --experiment NAME_OR_ID [--filter F] [--order-by O]... [--columns C,...]
+                  [--view active|deleted|all] [--max N]
+  ferry runs show RUN_ID [--all]
+
+` + globalUsage + `
+Run 'ferry <command> <subcommand> --help' for details.
+`
+
+// command is one `ferry <group> <name>` subcommand. setup registers the
+// command's flags on fs and returns the function that runs it with the
+// positional arguments.
+type command struct {
+	group, name string
+	aliases     []string
+	usage       string
+	setup       func(fs *flag.FlagSet) func(ctx context.Context, s *session, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{group: "experiments", name: "list", aliases: []string{"ls"}, usage: experimentsListUsage, setup: experimentsList},
+		{group: "runs", name: "list", aliases: []string{"ls"}, usage: runsListUsage, setup: runsList},
+		{group: "runs", name: "show", aliases: []string{"get"}, usage: runsShowUsage, setup: runsShow},
+	}
+}
+
+// session is what a running command needs.
+type session struct {
+	stdout, stderr io.Writer
+	json           bool
+	server         string
+	client         *client
+}
+
+// globals are the flags every command accepts.
+type globals struct {
+	server string
+	json   bool
+	help   bool
+}
+
+// register binds the global flags on fs, keeping values already parsed.
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.server, "server", g.server, "")
+	fs.BoolVar(&g.json, "json", g.json, "")
+	fs.BoolVar(&g.help, "help", g.help, "")
+	fs.BoolVar(&g.help, "h", g.help, "")
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Main runs `ferry <args...>` for the client subcommands. args[0] is the
+// command group (experiments, runs); getenv supplies FERRY_URL.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, Usage)
+		return exitUsage
+	}
+	group := args[0]
+	var cmds []command
+	for _, c := range commands() {
+		if c.group == group {
+			cmds = append(cmds, c)
+		}
+	}
+	if len(cmds) == 0 {
+		fmt.Fprintf(stderr, "ferry: unknown command %q\n\n%s", group, Usage)
+		return exitUsage
+	}
+
+	// Global flags may come before the subcommand: ferry runs --json list.
+	var g globals
+	gfs := newFlagSet(group)
+	g.register(gfs)
+	if err := gfs.Parse(args[1:]); err != nil {
+		return usageFailure(stderr, flagError(err), groupUsage(group, cmds))
+	}
+	rest := gfs.Args()
+	if len(rest) == 0 {
+		if g.help {
+			fmt.Fprint(stdout, groupUsage(group, cmds))
+			return exitOK
+		}
+		return usageFailure(stderr, "missing subcommand for "+group, groupUsage(group, cmds))
+	}
+	var cmd *command
+	for i := range cmds {
+		if cmds[i].name == rest[0] || slices.Contains(cmds[i].aliases, rest[0]) {
+			cmd = &cmds[i]
+		}
+	}
+	if cmd == nil {
+		return usageFailure(stderr, fmt.Sprintf("unknown command %q", group+" "+rest[0]), groupUsage(group, cmds))
+	}
+
+	fs := newFlagSet(group + " " + cmd.name)
+	g.register(fs)
+	run := cmd.setup(fs)
+	pos, err := parseInterspersed(fs, rest[1:])
+	if err != nil {
+		return usageFailure(stderr, flagError(err), cmd.usage)
+	}
+	if g.help {
+		fmt.Fprint(stdout, cmd.usage+"\n"+globalUsage)
+		return exitOK
+	}
+	server, err := serverURL(g.server, getenv("FERRY_URL"))
+	if err != nil {
+		return usageFailure(stderr, err.Error(), cmd.usage)
+	}
+	s := &session{stdout: stdout, stderr: stderr, json: g.json, server: server, client: newClient(server)}
+	return report(stderr, server, cmd.usage, run(ctx, s, pos))
+}
+
+// report prints err the way a person can act on it and returns the exit code.
+func report(stderr io.Writer, server, usage string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	var unreachable *unreachableError
+	switch {
+	case errors.As(err, &ue):
+		return usageFailure(stderr, ue.msg, usage)
+	case errors.As(err, &unreachable):
+		fmt.Fprintf(stderr, "ferry: %v\nferry: is `ferry server` running at %s? set --server or FERRY_URL\n", unreachable, server)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "ferry: interrupted")
+	default:
+		fmt.Fprintf(stderr, "ferry: %v\n", err)
+	}
+	return exitError
+}
+
+func usageFailure(stderr io.Writer, msg, usage string) int {
+	fmt.Fprintf(stderr, "ferry: %s\n\n%s", msg, usage)
+	return exitUsage
+}
+
+// flagError rewords the flag package's errors with the double-dash
+// spelling the usage text uses.
+func flagError(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag --" + name
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "flag --" + name + " needs a value"
+	}
+	return strings.Replace(msg, " for flag -", " for flag --", 1)
+}
+
+func groupUsage(group string, cmds []command) string {
+	var b strings.Builder
+	b.WriteString("Usage:\n")
+	for _, c := range cmds {
+		first, _, _ := strings.Cut(strings.TrimPrefix(c.usage, "Usage: "), "\n")
+		b.WriteString("  " + first + "\n")
+	}
+	b.WriteString("\n" + globalUsage)
+	return b.String()
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("ferry "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported by Main, with our usage text
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseInterspersed parses flags that may appear before, between and
+// after positional arguments (ferry runs show RUN_ID --json); everything
+// after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// serverURL picks the server from --server, then FERRY_URL, then the
+// default, and normalises it: a bare host:port means http.
+func serverURL(flagVal, envVal string) (string, error) {
+	raw, source := strings.TrimSpace(flagVal), "--server"
+	if raw == "" {
+		raw, source = strings.TrimSpace(envVal), "FERRY_URL"
+	}
+	if raw == "" {
+		return DefaultServer, nil
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%s: expected a server URL such as http://127.0.0.1:5000, got %q", source, raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ", ") }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// viewType maps --view to MLflow's ViewType names.
+func viewType(v string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "active", "active_only":
+		return "ACTIVE_ONLY", nil
+	case "deleted", "deleted_only":
+		return "DELETED_ONLY", nil
+	case "all":
+		return "ALL", nil
+	}
+	return "", usagef("--view must be active, deleted or all, got %q", v)
+}
