@@ -332,6 +332,10 @@ func (s *Store) upsertTags(ctx context.Context, t tx, runID string, tags []track
 
 // LogBatch implements tracking.Store.
 func (s *Store) LogBatch(ctx context.Context, runID string, metrics []tracking.Metric, params []tracking.Param, tags []tracking.Tag) error {
+	ins, err := s.metricStatements(ctx)
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, func(t tx) error {
 		if err := s.activeRun(ctx, t, runID); err != nil {
 			return err
@@ -342,7 +346,7 @@ func (s *Store) LogBatch(ctx context.Context, runID string, metrics []tracking.M
 		if err := s.upsertTags(ctx, t, runID, tags); err != nil {
 			return err
 		}
-		return s.insertMetrics(ctx, t, runID, metrics)
+		return insertMetrics(ctx, t, ins, runID, metrics)
 	})
 }
 
@@ -409,47 +413,94 @@ func newer(a, b tracking.Metric) bool {
 	return av > bv
 }
 
+// metricInserts holds the prepared multi-row metric statements, one per
+// batch size: parsing a 250-row INSERT costs as much as running it.
+type metricInserts struct {
+	history, latest map[int]*sql.Stmt
+}
+
+const (
+	insertHistoryHead = `INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES `
+	insertHistoryTail = ` ON CONFLICT DO NOTHING`
+	upsertLatestHead  = `INSERT INTO latest_metrics AS lm (run_uuid, key, step, timestamp, value, is_nan) VALUES `
+	upsertLatestTail  = `
+		ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp,
+			value = excluded.value, is_nan = excluded.is_nan
+		WHERE excluded.step > lm.step
+		   OR (excluded.step = lm.step AND excluded.timestamp > lm.timestamp)
+		   OR (excluded.step = lm.step AND excluded.timestamp = lm.timestamp AND excluded.value > lm.value)`
+)
+
+func (m *metricInserts) close() {
+	for _, stmts := range []map[int]*sql.Stmt{m.history, m.latest} {
+		for _, st := range stmts {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}
+}
+
+// metricStatements prepares, on first use, the statements insertMetrics
+// uses; a failure is not remembered, so a later call tries again. It must
+// run outside a write transaction: on SQLite the writer pool has a single
+// connection, which the transaction would hold.
+func (s *Store) metricStatements(ctx context.Context) (*metricInserts, error) {
+	s.hotMu.Lock()
+	defer s.hotMu.Unlock()
+	if s.metricIns != nil {
+		return s.metricIns, nil
+	}
+	ins := &metricInserts{history: map[int]*sql.Stmt{}, latest: map[int]*sql.Stmt{}}
+	for _, n := range batchSizes {
+		var err error
+		if ins.history[n], err = s.w.PrepareContext(ctx, s.rebind(insertHistoryHead+valuesRows(n, 6)+insertHistoryTail)); err == nil {
+			ins.latest[n], err = s.w.PrepareContext(ctx, s.rebind(upsertLatestHead+valuesRows(n, 6)+upsertLatestTail))
+		}
+		if err != nil {
+			ins.close()
+			return nil, err
+		}
+	}
+	s.metricIns = ins
+	return ins, nil
+}
+
 // insertMetrics appends metric values and advances latest_metrics.
-func (s *Store) insertMetrics(ctx context.Context, t tx, runID string, metrics []tracking.Metric) error {
+func insertMetrics(ctx context.Context, t tx, ins *metricInserts, runID string, metrics []tracking.Metric) error {
 	if len(metrics) == 0 {
 		return nil
 	}
-	per := s.chunkRows(6)
 	latest := make(map[string]tracking.Metric, 8)
-	var order []string
-	for lo := 0; lo < len(metrics); lo += per {
-		part := metrics[lo:min(lo+per, len(metrics))]
-		args := make([]any, 0, 6*len(part))
-		for _, m := range part {
-			v, isNaN := metricRow(m)
-			args = append(args, runID, m.Key, m.Step, m.Timestamp, v, isNaN)
-			if cur, ok := latest[m.Key]; !ok {
-				latest[m.Key] = m
-				order = append(order, m.Key)
-			} else if newer(m, cur) {
-				latest[m.Key] = m
-			}
-		}
-		if _, err := t.exec(ctx, `INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES `+
-			valuesRows(len(part), 6)+` ON CONFLICT DO NOTHING`, args...); err != nil {
-			return err
+	var order []tracking.Metric
+	for _, m := range metrics {
+		if cur, ok := latest[m.Key]; !ok {
+			latest[m.Key] = m
+			order = append(order, m)
+		} else if newer(m, cur) {
+			latest[m.Key] = m
 		}
 	}
-	for lo := 0; lo < len(order); lo += per {
-		part := order[lo:min(lo+per, len(order))]
-		args := make([]any, 0, 6*len(part))
-		for _, k := range part {
-			m := latest[k]
+	for i, m := range order {
+		order[i] = latest[m.Key]
+	}
+	if err := insertMetricRows(ctx, t, ins.history, runID, metrics); err != nil {
+		return err
+	}
+	return insertMetricRows(ctx, t, ins.latest, runID, order)
+}
+
+// insertMetricRows writes metric rows in batches with the statement
+// prepared for each batch size.
+func insertMetricRows(ctx context.Context, t tx, stmts map[int]*sql.Stmt, runID string, metrics []tracking.Metric) error {
+	args := make([]any, 0, 6*min(len(metrics), batchSizes[0]))
+	for _, b := range rowBatches(len(metrics)) {
+		args = args[:0]
+		for _, m := range metrics[b[0]:b[1]] {
 			v, isNaN := metricRow(m)
 			args = append(args, runID, m.Key, m.Step, m.Timestamp, v, isNaN)
 		}
-		if _, err := t.exec(ctx, `INSERT INTO latest_metrics AS lm (run_uuid, key, step, timestamp, value, is_nan) VALUES `+
-			valuesRows(len(part), 6)+`
-			ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp,
-				value = excluded.value, is_nan = excluded.is_nan
-			WHERE excluded.step > lm.step
-			   OR (excluded.step = lm.step AND excluded.timestamp > lm.timestamp)
-			   OR (excluded.step = lm.step AND excluded.timestamp = lm.timestamp AND excluded.value > lm.value)`, args...); err != nil {
+		if _, err := t.execStmt(ctx, stmts[b[1]-b[0]], args...); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Dialect describes one SQL engine.
@@ -38,6 +39,9 @@ type Store struct {
 	w *sql.DB // writes (one connection on SQLite)
 	r *sql.DB // reads (may be the same pool)
 	d Dialect
+
+	hotMu     sync.Mutex
+	metricIns *metricInserts // prepared metric inserts, built on first use
 }
 
 // New returns a store over already migrated databases. w and r may be the
@@ -48,6 +52,11 @@ func New(w, r *sql.DB, d Dialect) *Store {
 
 // Close closes the underlying pools.
 func (s *Store) Close() error {
+	s.hotMu.Lock()
+	if s.metricIns != nil {
+		s.metricIns.close()
+	}
+	s.hotMu.Unlock()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -96,6 +105,11 @@ type tx struct {
 
 func (t tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return t.tx.ExecContext(ctx, t.s.rebind(q), args...)
+}
+
+// execStmt runs a statement prepared on the writer pool inside the transaction.
+func (t tx) execStmt(ctx context.Context, st *sql.Stmt, args ...any) (sql.Result, error) {
+	return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
 func (t tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -157,11 +171,22 @@ func valuesRows(rows, cols int) string {
 	return b.String()
 }
 
-// chunkRows returns how many rows of width cols fit in one statement.
-func (s *Store) chunkRows(cols int) int {
-	n := s.d.MaxParams / cols
-	if n > 500 {
-		n = 500
+// batchSizes are the row counts of multi-row statements: any number of
+// rows is written as statements of these sizes, so only a handful of
+// statement texts exist and each is prepared once (execPrepared). The
+// largest keeps 6-column rows well within both engines' bind limits.
+var batchSizes = [...]int{250, 50, 10, 1}
+
+// rowBatches splits n rows into consecutive [lo, hi) ranges whose sizes
+// are drawn from batchSizes, largest first.
+func rowBatches(n int) [][2]int {
+	var out [][2]int
+	lo := 0
+	for _, size := range batchSizes {
+		for n-lo >= size {
+			out = append(out, [2]int{lo, lo + size})
+			lo += size
+		}
 	}
-	return n
+	return out
 }
