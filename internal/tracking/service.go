@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -389,10 +390,15 @@ func (s *Service) LogModel(ctx context.Context, runID, modelJSON string) error {
 	if err := json.Unmarshal([]byte(modelJSON), &model); err != nil {
 		return errdefs.InvalidArgument("Malformed model info. \n %s \n is not a valid JSON.", modelJSON)
 	}
-	for _, k := range []string{"artifact_path", "utc_time_created", "flavors"} {
+	var missing []string
+	for _, k := range []string{"artifact_path", "flavors", "run_id", "utc_time_created"} {
 		if _, ok := model[k]; !ok {
-			return errdefs.InvalidArgument("Model json is missing mandatory fields: %s", quote([]string{k}))
+			missing = append(missing, "'"+k+"'")
 		}
+	}
+	if len(missing) > 0 {
+		// MLflow prints the missing keys as a Python set.
+		return errdefs.InvalidArgument("Model json is missing mandatory fields: {%s}", strings.Join(missing, ", "))
 	}
 	return s.store.UpdateTag(ctx, runID, TagLoggedModels, func(old string, found bool) (string, error) {
 		var history []any
@@ -621,16 +627,28 @@ func ArtifactKey(uri string) (key string, ok bool) {
 	return strings.Trim(rest, "/"), true
 }
 
-// ValidateArtifactPath refuses artifact paths that are absolute or climb
-// out of their root, as MLflow's validate_path_is_safe does.
+// ValidateArtifactPath refuses artifact paths that are absolute, climb
+// out of their root or carry "#", NUL or a URI scheme, as MLflow's
+// validate_path_is_safe does. Like it, the path is also judged after
+// percent-decoding until it no longer changes, so that no later decoding
+// layer can turn an accepted path into a traversal.
 func ValidateArtifactPath(p string) error {
-	if strings.Contains(p, "\\") || strings.HasPrefix(p, "/") || strings.Contains(p, "\x00") ||
-		strings.Contains(p, "://") {
-		return InvalidValue("path", p, "")
+	dec := p
+	for range 8 {
+		next, err := url.PathUnescape(dec)
+		if err != nil || next == dec {
+			break
+		}
+		dec = next
 	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == ".." {
+	for _, v := range []string{p, dec} {
+		if strings.ContainsAny(v, "\\#\x00") || strings.HasPrefix(v, "/") || strings.Contains(v, "://") {
 			return InvalidValue("path", p, "")
+		}
+		for _, seg := range strings.Split(v, "/") {
+			if seg == ".." {
+				return InvalidValue("path", p, "")
+			}
 		}
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -24,28 +23,12 @@ import (
 // to a single PUT only when the error message starts with it.
 const unsupportedMultipartMessage = "Multipart upload is not supported for the current artifact repository"
 
-// artifactKey validates an artifact path from a request and returns its
-// store key. Like MLflow's validate_path_is_safe it also judges the path
-// after percent-decoding it until it no longer changes (a literal "%2e%2e"
-// in a key is refused, as are "#" and NUL), so that no later decoding layer
-// can turn an accepted key into a traversal.
+// artifactKey validates an artifact path from a request (MLflow's rules,
+// tracking.ValidateArtifactPath) and returns its store key.
 func artifactKey(p string, allowRoot bool) (string, error) {
 	if p != "" {
-		dec := p
-		for range 8 {
-			next, err := url.PathUnescape(dec)
-			if err != nil || next == dec {
-				break
-			}
-			dec = next
-		}
-		if strings.ContainsAny(dec, "#\x00") {
-			return "", tracking.InvalidValue("path", p, "")
-		}
-		for _, v := range []string{p, dec} {
-			if err := tracking.ValidateArtifactPath(v); err != nil {
-				return "", tracking.InvalidValue("path", p, "")
-			}
+		if err := tracking.ValidateArtifactPath(p); err != nil {
+			return "", err
 		}
 	}
 	return blob.CleanKey(p, allowRoot)
