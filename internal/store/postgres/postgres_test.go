@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ferry-ml/ferry/internal/store/postgres"
+	"github.com/ferry-ml/ferry/internal/store/sqlstore"
 	"github.com/ferry-ml/ferry/internal/store/storetest"
 )
 
@@ -66,14 +67,19 @@ func freshSchema(t *testing.T, base string) string {
 
 func TestConformance(t *testing.T) {
 	base := dsn(t)
-	storetest.Run(t, func(t *testing.T) storetest.Store {
-		s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+	for plan, tuning := range sqlstore.SearchPlans {
+		t.Run(plan, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) storetest.Store {
+				s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.SetSearchTuning(tuning)
+				t.Cleanup(func() { s.Close() })
+				return s
+			})
+		})
+	}
 }
 
 func TestConcurrentMigrations(t *testing.T) {

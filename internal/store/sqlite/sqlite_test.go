@@ -6,18 +6,24 @@ import (
 	"testing"
 
 	"github.com/ferry-ml/ferry/internal/store/sqlite"
+	"github.com/ferry-ml/ferry/internal/store/sqlstore"
 	"github.com/ferry-ml/ferry/internal/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) storetest.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+	for plan, tuning := range sqlstore.SearchPlans {
+		t.Run(plan, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) storetest.Store {
+				s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.SetSearchTuning(tuning)
+				t.Cleanup(func() { s.Close() })
+				return s
+			})
+		})
+	}
 }
 
 func TestReopenKeepsDataAndSchema(t *testing.T) {

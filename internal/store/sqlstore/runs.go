@@ -29,30 +29,33 @@ func (s *Store) CreateRun(ctx context.Context, run tracking.Run) error {
 			i.RunID, i.RunName, n, i.UserID, string(i.Status), i.StartTime, i.EndTime, i.ArtifactURI, string(tracking.StageActive)); err != nil {
 			return err
 		}
-		return s.upsertTags(ctx, t, i.RunID, run.Data.Tags)
+		return s.upsertTags(ctx, t, i.RunID, i.StartTime, run.Data.Tags)
 	})
 }
 
-// runStage reads a run's lifecycle stage inside t, locking its row.
-func (s *Store) runStage(ctx context.Context, t tx, id string) (tracking.LifecycleStage, error) {
+// runStage reads a run's lifecycle stage and start time inside t,
+// locking its row.
+func (s *Store) runStage(ctx context.Context, t tx, id string) (tracking.LifecycleStage, int64, error) {
 	var stage string
-	err := t.queryRow(ctx, `SELECT lifecycle_stage FROM runs WHERE run_uuid = ?`+s.d.ForShare, id).Scan(&stage)
+	var start int64
+	err := t.queryRow(ctx, `SELECT lifecycle_stage, start_time FROM runs WHERE run_uuid = ?`+s.d.ForShare, id).Scan(&stage, &start)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", tracking.RunNotFound(id)
+		return "", 0, tracking.RunNotFound(id)
 	}
-	return tracking.LifecycleStage(stage), err
+	return tracking.LifecycleStage(stage), start, err
 }
 
-// activeRun fails unless the run exists and is active.
-func (s *Store) activeRun(ctx context.Context, t tx, id string) error {
-	stage, err := s.runStage(ctx, t, id)
+// activeRun fails unless the run exists and is active; it returns the
+// run's start time, which the key tables carry for search order.
+func (s *Store) activeRun(ctx context.Context, t tx, id string) (int64, error) {
+	stage, start, err := s.runStage(ctx, t, id)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if stage != tracking.StageActive {
-		return tracking.RunNotActive(id, stage)
+		return 0, tracking.RunNotActive(id, stage)
 	}
-	return nil
+	return start, nil
 }
 
 // GetRun implements tracking.Store.
@@ -261,7 +264,8 @@ func (s *Store) loadInputs(ctx context.Context, t tx, in string, args []any, byI
 func (s *Store) UpdateRun(ctx context.Context, id string, u tracking.RunUpdate) (tracking.RunInfo, error) {
 	var info tracking.RunInfo
 	err := s.write(ctx, func(t tx) error {
-		if err := s.activeRun(ctx, t, id); err != nil {
+		start, err := s.activeRun(ctx, t, id)
+		if err != nil {
 			return err
 		}
 		if u.Status != nil {
@@ -275,11 +279,10 @@ func (s *Store) UpdateRun(ctx context.Context, id string, u tracking.RunUpdate) 
 			}
 		}
 		if u.RunName != nil {
-			if err := s.upsertTags(ctx, t, id, []tracking.Tag{{Key: tracking.TagRunName, Value: *u.RunName}}); err != nil {
+			if err := s.upsertTags(ctx, t, id, start, []tracking.Tag{{Key: tracking.TagRunName, Value: *u.RunName}}); err != nil {
 				return err
 			}
 		}
-		var err error
 		info, err = scanRunInfo(t.queryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE run_uuid = ?`, id))
 		return err
 	})
@@ -289,7 +292,7 @@ func (s *Store) UpdateRun(ctx context.Context, id string, u tracking.RunUpdate) 
 // SetRunStage implements tracking.Store.
 func (s *Store) SetRunStage(ctx context.Context, id string, stage tracking.LifecycleStage, now int64) error {
 	return s.write(ctx, func(t tx) error {
-		if _, err := s.runStage(ctx, t, id); err != nil {
+		if _, _, err := s.runStage(ctx, t, id); err != nil {
 			return err
 		}
 		var deleted any
@@ -302,7 +305,7 @@ func (s *Store) SetRunStage(ctx context.Context, id string, stage tracking.Lifec
 }
 
 // upsertTags sets run tags; mlflow.runName also renames the run.
-func (s *Store) upsertTags(ctx context.Context, t tx, runID string, tags []tracking.Tag) error {
+func (s *Store) upsertTags(ctx context.Context, t tx, runID string, start int64, tags []tracking.Tag) error {
 	if len(tags) == 0 {
 		return nil
 	}
@@ -311,13 +314,13 @@ func (s *Store) upsertTags(ctx context.Context, t tx, runID string, tags []track
 	for i, tag := range tags {
 		last[tag.Key] = i
 	}
-	args := make([]any, 0, 3*len(last))
+	args := make([]any, 0, 4*len(last))
 	rows := 0
 	for i, tag := range tags {
 		if last[tag.Key] != i {
 			continue
 		}
-		args = append(args, runID, tag.Key, tag.Value)
+		args = append(args, runID, tag.Key, tag.Value, start)
 		rows++
 		if tag.Key == tracking.TagRunName {
 			if _, err := t.exec(ctx, `UPDATE runs SET name = ? WHERE run_uuid = ?`, tag.Value, runID); err != nil {
@@ -325,7 +328,7 @@ func (s *Store) upsertTags(ctx context.Context, t tx, runID string, tags []track
 			}
 		}
 	}
-	_, err := t.exec(ctx, `INSERT INTO tags (run_uuid, key, value) VALUES `+valuesRows(rows, 3)+`
+	_, err := t.exec(ctx, `INSERT INTO tags (run_uuid, key, value, start_time) VALUES `+valuesRows(rows, 4)+`
 		ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value`, args...)
 	return err
 }
@@ -337,34 +340,35 @@ func (s *Store) LogBatch(ctx context.Context, runID string, metrics []tracking.M
 		return err
 	}
 	return s.write(ctx, func(t tx) error {
-		if err := s.activeRun(ctx, t, runID); err != nil {
+		start, err := s.activeRun(ctx, t, runID)
+		if err != nil {
 			return err
 		}
-		if err := s.insertParams(ctx, t, runID, params); err != nil {
+		if err := s.insertParams(ctx, t, runID, start, params); err != nil {
 			return err
 		}
-		if err := s.upsertTags(ctx, t, runID, tags); err != nil {
+		if err := s.upsertTags(ctx, t, runID, start, tags); err != nil {
 			return err
 		}
-		return insertMetrics(ctx, t, ins, runID, metrics)
+		return insertMetrics(ctx, t, ins, runID, start, metrics)
 	})
 }
 
 // insertParams adds new params and refuses changed values. It inserts
 // first and compares after, so that concurrent writers of the same key
 // are serialised by the primary key.
-func (s *Store) insertParams(ctx context.Context, t tx, runID string, params []tracking.Param) error {
+func (s *Store) insertParams(ctx context.Context, t tx, runID string, start int64, params []tracking.Param) error {
 	if len(params) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 3*len(params))
+	args := make([]any, 0, 4*len(params))
 	keys := make([]any, 0, len(params)+1)
 	keys = append(keys, runID)
 	for _, p := range params {
-		args = append(args, runID, p.Key, p.Value)
+		args = append(args, runID, p.Key, p.Value, start)
 		keys = append(keys, p.Key)
 	}
-	if _, err := t.exec(ctx, `INSERT INTO params (run_uuid, key, value) VALUES `+valuesRows(len(params), 3)+`
+	if _, err := t.exec(ctx, `INSERT INTO params (run_uuid, key, value, start_time) VALUES `+valuesRows(len(params), 4)+`
 		ON CONFLICT (run_uuid, key) DO NOTHING`, args...); err != nil {
 		return err
 	}
@@ -422,7 +426,7 @@ type metricInserts struct {
 const (
 	insertHistoryHead = `INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES `
 	insertHistoryTail = ` ON CONFLICT DO NOTHING`
-	upsertLatestHead  = `INSERT INTO latest_metrics AS lm (run_uuid, key, step, timestamp, value, is_nan) VALUES `
+	upsertLatestHead  = `INSERT INTO latest_metrics AS lm (run_uuid, key, step, timestamp, value, is_nan, start_time) VALUES `
 	upsertLatestTail  = `
 		ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp,
 			value = excluded.value, is_nan = excluded.is_nan
@@ -455,7 +459,7 @@ func (s *Store) metricStatements(ctx context.Context) (*metricInserts, error) {
 	for _, n := range batchSizes {
 		var err error
 		if ins.history[n], err = s.w.PrepareContext(ctx, s.rebind(insertHistoryHead+valuesRows(n, 6)+insertHistoryTail)); err == nil {
-			ins.latest[n], err = s.w.PrepareContext(ctx, s.rebind(upsertLatestHead+valuesRows(n, 6)+upsertLatestTail))
+			ins.latest[n], err = s.w.PrepareContext(ctx, s.rebind(upsertLatestHead+valuesRows(n, 7)+upsertLatestTail))
 		}
 		if err != nil {
 			ins.close()
@@ -467,7 +471,7 @@ func (s *Store) metricStatements(ctx context.Context) (*metricInserts, error) {
 }
 
 // insertMetrics appends metric values and advances latest_metrics.
-func insertMetrics(ctx context.Context, t tx, ins *metricInserts, runID string, metrics []tracking.Metric) error {
+func insertMetrics(ctx context.Context, t tx, ins *metricInserts, runID string, start int64, metrics []tracking.Metric) error {
 	if len(metrics) == 0 {
 		return nil
 	}
@@ -484,21 +488,25 @@ func insertMetrics(ctx context.Context, t tx, ins *metricInserts, runID string, 
 	for i, m := range order {
 		order[i] = latest[m.Key]
 	}
-	if err := insertMetricRows(ctx, t, ins.history, runID, metrics); err != nil {
+	if err := insertMetricRows(ctx, t, ins.history, runID, metrics, nil); err != nil {
 		return err
 	}
-	return insertMetricRows(ctx, t, ins.latest, runID, order)
+	return insertMetricRows(ctx, t, ins.latest, runID, order, &start)
 }
 
 // insertMetricRows writes metric rows in batches with the statement
-// prepared for each batch size.
-func insertMetricRows(ctx context.Context, t tx, stmts map[int]*sql.Stmt, runID string, metrics []tracking.Metric) error {
-	args := make([]any, 0, 6*min(len(metrics), batchSizes[0]))
+// prepared for each batch size; start, when set, is appended to each row
+// (latest_metrics carries the run's start time).
+func insertMetricRows(ctx context.Context, t tx, stmts map[int]*sql.Stmt, runID string, metrics []tracking.Metric, start *int64) error {
+	args := make([]any, 0, 7*min(len(metrics), batchSizes[0]))
 	for _, b := range rowBatches(len(metrics)) {
 		args = args[:0]
 		for _, m := range metrics[b[0]:b[1]] {
 			v, isNaN := metricRow(m)
 			args = append(args, runID, m.Key, m.Step, m.Timestamp, v, isNaN)
+			if start != nil {
+				args = append(args, *start)
+			}
 		}
 		if _, err := t.execStmt(ctx, stmts[b[1]-b[0]], args...); err != nil {
 			return err
@@ -510,7 +518,7 @@ func insertMetricRows(ctx context.Context, t tx, stmts map[int]*sql.Stmt, runID 
 // DeleteTag implements tracking.Store.
 func (s *Store) DeleteTag(ctx context.Context, runID, key string) error {
 	return s.write(ctx, func(t tx) error {
-		if err := s.activeRun(ctx, t, runID); err != nil {
+		if _, err := s.activeRun(ctx, t, runID); err != nil {
 			return err
 		}
 		res, err := t.exec(ctx, `DELETE FROM tags WHERE run_uuid = ? AND key = ?`, runID, key)
@@ -527,11 +535,12 @@ func (s *Store) DeleteTag(ctx context.Context, runID, key string) error {
 // UpdateTag implements tracking.Store.
 func (s *Store) UpdateTag(ctx context.Context, runID, key string, fn func(old string, found bool) (string, error)) error {
 	return s.write(ctx, func(t tx) error {
-		if err := s.activeRun(ctx, t, runID); err != nil {
+		start, err := s.activeRun(ctx, t, runID)
+		if err != nil {
 			return err
 		}
 		var old string
-		err := t.queryRow(ctx, `SELECT value FROM tags WHERE run_uuid = ? AND key = ?`, runID, key).Scan(&old)
+		err = t.queryRow(ctx, `SELECT value FROM tags WHERE run_uuid = ? AND key = ?`, runID, key).Scan(&old)
 		found := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -540,7 +549,7 @@ func (s *Store) UpdateTag(ctx context.Context, runID, key string, fn func(old st
 		if err != nil {
 			return err
 		}
-		return s.upsertTags(ctx, t, runID, []tracking.Tag{{Key: key, Value: v}})
+		return s.upsertTags(ctx, t, runID, start, []tracking.Tag{{Key: key, Value: v}})
 	})
 }
 
@@ -555,7 +564,7 @@ func newUUID() string {
 // LogInputs implements tracking.Store.
 func (s *Store) LogInputs(ctx context.Context, runID string, inputs []tracking.DatasetInput) error {
 	return s.write(ctx, func(t tx) error {
-		if err := s.activeRun(ctx, t, runID); err != nil {
+		if _, err := s.activeRun(ctx, t, runID); err != nil {
 			return err
 		}
 		var exp int64

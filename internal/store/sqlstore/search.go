@@ -24,6 +24,10 @@ var runAttributeColumns = map[string]string{
 	"end_time":        "r.end_time",
 }
 
+// nullableRunColumns are the run attributes that may be unset; the others
+// need no "missing sorts last" term, which keeps index order usable.
+var nullableRunColumns = map[string]bool{"end_time": true}
+
 // experimentAttributeColumns maps canonical experiment attributes to columns.
 var experimentAttributeColumns = map[string]string{
 	"name":              "e.name",
@@ -165,7 +169,10 @@ func (b *queryBuilder) orderTerms(order []filter.Order, startTimeOrdered bool) e
 			if o.Key == "start_time" {
 				startTimeOrdered = true
 			}
-			b.order = append(b.order, fmt.Sprintf("CASE WHEN %s IS NULL THEN 1 ELSE 0 END", col), col+dir)
+			if nullableRunColumns[o.Key] {
+				b.order = append(b.order, fmt.Sprintf("CASE WHEN %s IS NULL THEN 1 ELSE 0 END", col))
+			}
+			b.order = append(b.order, col+dir)
 		default:
 			return errdefs.InvalidArgument("Invalid order_by entity %s", o.Entity)
 		}
@@ -177,24 +184,57 @@ func (b *queryBuilder) orderTerms(order []filter.Order, startTimeOrdered bool) e
 	return nil
 }
 
-// runPhase is one SELECT of a run search; a search is one phase, or three
-// when the leading order_by key is a metric, param or tag.
+// runPhase is one SELECT of a run search.
 type runPhase struct {
-	from      string // FROM clause, after the order joins are appended
-	fromArgs  []any
+	from      string // FROM clause before the order joins
 	where     string // extra condition in front of the shared ones
 	whereArgs []any
 	order     string // leading ORDER BY term, "" for none
 }
 
+// SearchTuning sets the row counts under which a run search sorts every
+// candidate instead of walking an index in sort order: a bounded COUNT
+// tells whether the searched experiments (SmallScope), or the rows that
+// match one indexed filter clause (SelectiveFilter), stay below them.
+type SearchTuning struct {
+	SmallScope      int
+	SelectiveFilter int
+}
+
+// DefaultSearchTuning balances a full sort (a few µs a row) against a walk
+// in index order that stops at LIMIT.
+var DefaultSearchTuning = SearchTuning{SmallScope: 2000, SelectiveFilter: 2000}
+
+// SearchPlans are tunings that force each search plan on small data, so
+// that the engines' conformance tests can run the suite under every plan.
+var SearchPlans = map[string]SearchTuning{
+	"sort-all":      DefaultSearchTuning,                 // the suite's data is small
+	"index-order":   {SmallScope: 0, SelectiveFilter: 0}, // walk the order key's index
+	"filter-driven": {SmallScope: 0, SelectiveFilter: 1 << 30},
+}
+
+// SetSearchTuning replaces the search thresholds; tests use it to force
+// each plan on small data. Call it before the store is used.
+func (s *Store) SetSearchTuning(t SearchTuning) { s.tuning = t }
+
 // SearchRuns implements tracking.Store.
 //
-// When the leading order_by key is a metric, param or tag, the search runs
-// in up to three phases — runs that have the key (driven by the key's
-// (key, value) index in sort order, so that LIMIT stops the scan early),
-// then runs whose metric is NaN, then runs without the key — and pages
-// across them. That keeps "filter + order by a metric" over 100,000 runs
-// in milliseconds instead of sorting every run.
+// Filters become EXISTS conditions on runs r, so they are checked only for
+// the runs a scan reaches, and the scan stops at LIMIT. What drives the
+// scan is chosen per query from bounded counts:
+//
+//   - few runs in the searched experiments (SearchTuning.SmallScope):
+//     scan them and sort them all;
+//   - a filter clause on a metric, param or tag that matches few rows:
+//     drive from that clause's (key, value) index and sort its matches;
+//   - otherwise, when the leading order_by key is a metric, param or tag,
+//     walk that key's (key, value) index in sort order, in up to three
+//     phases — runs with the key, then NaN metrics, then runs without the
+//     key — and page across them;
+//   - otherwise walk the runs in (experiment, start_time) order.
+//
+// That keeps a filter plus an order_by over 100,000 runs in milliseconds
+// whether the filter is broad or narrow.
 func (s *Store) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]tracking.Run, error) {
 	b := &queryBuilder{s: s}
 	exps := make([]any, 0, len(q.ExperimentIDs))
@@ -213,6 +253,8 @@ func (s *Store) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]tracking
 	b.where = append(b.where, "r.experiment_id IN "+placeholders(len(exps)), "r.lifecycle_stage IN "+placeholders(len(stages)))
 	b.args = append(b.args, exps...)
 	b.args = append(b.args, stages...)
+	scope := strings.Join(b.where, " AND ")
+	scopeArgs := append([]any{}, b.args...)
 	for _, c := range q.Filter {
 		cond, args, err := b.filterCondition(c)
 		if err != nil {
@@ -222,82 +264,153 @@ func (s *Store) SearchRuns(ctx context.Context, q tracking.RunQuery) ([]tracking
 		b.args = append(b.args, args...)
 	}
 
-	var phases []runPhase
-	order := q.OrderBy
-	if len(order) > 0 && keyTables[order[0].Entity] != "" {
-		lead := order[0]
-		table := keyTables[lead.Entity]
-		dir := " DESC"
-		if lead.Asc {
-			dir = ""
-		}
-		// CROSS JOIN fixes the join order in SQLite: scan the key's index
-		// in value order and look each run up (Postgres plans freely).
-		has := runPhase{from: table + " p CROSS JOIN runs r", where: "p.key = ? AND p.run_uuid = r.run_uuid", whereArgs: []any{lead.Key}, order: "p.value" + dir}
-		if lead.Entity == filter.Metric {
-			nan := has
-			has.where += " AND p.is_nan = 0"
-			nan.where += " AND p.is_nan = 1"
-			nan.order = ""
-			phases = append(phases, has, nan)
-		} else {
-			phases = append(phases, has)
-		}
-		phases = append(phases, runPhase{from: "runs r",
-			where:     fmt.Sprintf("NOT EXISTS (SELECT 1 FROM %s p WHERE p.run_uuid = r.run_uuid AND p.key = ?)", table),
-			whereArgs: []any{lead.Key}})
-		order = order[1:]
-	} else {
-		phases = append(phases, runPhase{from: "runs r"})
-	}
-	if err := b.orderTerms(order, false); err != nil {
-		return nil, err
-	}
-
 	var runs []tracking.Run
 	err := s.read(ctx, func(t tx) error {
-		var ids []string
-		need, off := q.Limit, q.Offset
-		for _, ph := range phases {
-			if need <= 0 {
-				break
-			}
-			from := ph.from + " " + strings.Join(b.joins, " ")
-			where := strings.Join(b.where, " AND ")
-			args := append(append([]any{}, b.joinArgs...), ph.whereArgs...)
-			if ph.where != "" {
-				where = ph.where + " AND " + where
-			}
-			args = append(args, b.args...)
-			orderBy := strings.Join(b.order, ", ")
-			if ph.order != "" {
-				orderBy = ph.order + ", " + orderBy
-			}
-			got, err := queryIDs(ctx, t, "SELECT r.run_uuid FROM "+from+" WHERE "+where+" ORDER BY "+orderBy+" LIMIT ? OFFSET ?",
-				append(args, need, off)...)
-			if err != nil {
-				return err
-			}
-			ids = append(ids, got...)
-			need -= len(got)
-			switch {
-			case len(got) > 0 || off == 0:
-				off = 0
-			default:
-				// The whole phase lies before the requested page: skip it.
-				var n int
-				if err := t.queryRow(ctx, "SELECT COUNT(*) FROM "+ph.from+" WHERE "+where,
-					append(append([]any{}, ph.whereArgs...), b.args...)...).Scan(&n); err != nil {
-					return err
-				}
-				off = max(0, off-n)
-			}
+		phases, order, err := s.planRunSearch(ctx, t, b, q, scope, scopeArgs)
+		if err != nil {
+			return err
 		}
-		var err error
+		if err := b.orderTerms(order, false); err != nil {
+			return err
+		}
+		ids, err := runPhases(ctx, t, b, phases, q.Offset, q.Limit)
+		if err != nil {
+			return err
+		}
 		runs, err = s.loadRuns(ctx, t, ids)
 		return err
 	})
 	return runs, err
+}
+
+// planRunSearch picks what drives the scan (see SearchRuns) and returns
+// the phases to run and the order_by entries left for orderTerms.
+func (s *Store) planRunSearch(ctx context.Context, t tx, b *queryBuilder, q tracking.RunQuery, scope string, scopeArgs []any) ([]runPhase, []filter.Order, error) {
+	runsOnly := []runPhase{{from: "runs r"}}
+	n, err := countUpTo(ctx, t, "SELECT 1 FROM runs r WHERE "+scope, scopeArgs, s.tuning.SmallScope)
+	if err != nil || n < s.tuning.SmallScope {
+		return runsOnly, q.OrderBy, err
+	}
+	// The most selective indexable filter clause, if it is selective enough.
+	best, bestN := -1, s.tuning.SelectiveFilter
+	var bestCond string
+	var bestArgs []any
+	for i, c := range q.Filter {
+		cond, args, ok := indexedCondition(b, c)
+		if !ok {
+			continue
+		}
+		n, err := countUpTo(ctx, t, fmt.Sprintf("SELECT 1 FROM %s d WHERE %s", keyTables[c.Entity], cond), args, bestN)
+		if err != nil {
+			return nil, nil, err
+		}
+		if n < bestN {
+			best, bestN, bestCond, bestArgs = i, n, cond, args
+		}
+	}
+	if best >= 0 {
+		c := q.Filter[best]
+		return []runPhase{{from: keyTables[c.Entity] + " d CROSS JOIN runs r", where: bestCond + " AND d.run_uuid = r.run_uuid", whereArgs: bestArgs}}, q.OrderBy, nil
+	}
+	if len(q.OrderBy) == 0 || keyTables[q.OrderBy[0].Entity] == "" {
+		return runsOnly, q.OrderBy, nil
+	}
+	lead := q.OrderBy[0]
+	table := keyTables[lead.Entity]
+	dir := " DESC"
+	if lead.Asc {
+		dir = ""
+	}
+	// CROSS JOIN fixes the join order in SQLite: walk the key's index in
+	// value order and look each run up (Postgres plans freely).
+	has := runPhase{from: table + " p CROSS JOIN runs r", where: "p.key = ? AND p.run_uuid = r.run_uuid", whereArgs: []any{lead.Key}, order: "p.value" + dir}
+	if len(q.OrderBy) == 1 {
+		// Ties break by start_time DESC: the key tables carry the run's
+		// start time, so the index supplies that order as well.
+		has.order += ", p.start_time DESC"
+	}
+	var phases []runPhase
+	if lead.Entity == filter.Metric {
+		nan := has
+		has.where += " AND p.is_nan = 0"
+		nan.where += " AND p.is_nan = 1"
+		nan.order = ""
+		phases = append(phases, has, nan)
+	} else {
+		phases = append(phases, has)
+	}
+	phases = append(phases, runPhase{from: "runs r",
+		where:     fmt.Sprintf("NOT EXISTS (SELECT 1 FROM %s p WHERE p.run_uuid = r.run_uuid AND p.key = ?)", table),
+		whereArgs: []any{lead.Key}})
+	return phases, q.OrderBy[1:], nil
+}
+
+// indexedCondition renders a filter clause as a condition on alias d of
+// its key table when the (key, value) index can answer it.
+func indexedCondition(b *queryBuilder, c filter.Clause) (string, []any, bool) {
+	if keyTables[c.Entity] == "" {
+		return "", nil, false
+	}
+	switch c.Op {
+	case filter.Eq, filter.Gt, filter.Ge, filter.Lt, filter.Le:
+	default:
+		return "", nil, false
+	}
+	cond, args, err := b.compare("d.value", c)
+	if err != nil {
+		return "", nil, false
+	}
+	if c.Entity == filter.Metric {
+		cond = "d.is_nan = 0 AND " + cond
+	}
+	return "d.key = ? AND " + cond, append([]any{c.Key}, args...), true
+}
+
+// countUpTo counts the rows of a SELECT, stopping at limit.
+func countUpTo(ctx context.Context, t tx, sel string, args []any, limit int) (int, error) {
+	var n int
+	err := t.queryRow(ctx, "SELECT COUNT(*) FROM ("+sel+" LIMIT ?) c", append(append([]any{}, args...), limit)...).Scan(&n)
+	return n, err
+}
+
+// runPhases runs the phases in turn and returns the run ids of the page
+// [offset, offset+limit) of their concatenation.
+func runPhases(ctx context.Context, t tx, b *queryBuilder, phases []runPhase, offset, limit int) ([]string, error) {
+	var ids []string
+	need, off := limit, offset
+	for _, ph := range phases {
+		if need <= 0 {
+			break
+		}
+		where := strings.Join(b.where, " AND ")
+		if ph.where != "" {
+			where = ph.where + " AND " + where
+		}
+		args := append(append(append([]any{}, b.joinArgs...), ph.whereArgs...), b.args...)
+		orderBy := strings.Join(b.order, ", ")
+		if ph.order != "" {
+			orderBy = ph.order + ", " + orderBy
+		}
+		got, err := queryIDs(ctx, t, "SELECT r.run_uuid FROM "+ph.from+" "+strings.Join(b.joins, " ")+
+			" WHERE "+where+" ORDER BY "+orderBy+" LIMIT ? OFFSET ?", append(args, need, off)...)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, got...)
+		need -= len(got)
+		if len(got) > 0 || off == 0 {
+			off = 0
+			continue
+		}
+		// The whole phase lies before the requested page: skip it.
+		var n int
+		if err := t.queryRow(ctx, "SELECT COUNT(*) FROM "+ph.from+" WHERE "+where,
+			append(append([]any{}, ph.whereArgs...), b.args...)...).Scan(&n); err != nil {
+			return nil, err
+		}
+		off = max(0, off-n)
+	}
+	return ids, nil
 }
 
 func queryIDs(ctx context.Context, t tx, q string, args ...any) ([]string, error) {

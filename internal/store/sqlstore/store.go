@@ -40,6 +40,8 @@ type Store struct {
 	r *sql.DB // reads (may be the same pool)
 	d Dialect
 
+	tuning SearchTuning
+
 	hotMu     sync.Mutex
 	metricIns *metricInserts // prepared metric inserts, built on first use
 }
@@ -47,7 +49,7 @@ type Store struct {
 // New returns a store over already migrated databases. w and r may be the
 // same *sql.DB.
 func New(w, r *sql.DB, d Dialect) *Store {
-	return &Store{w: w, r: r, d: d}
+	return &Store{w: w, r: r, d: d, tuning: DefaultSearchTuning}
 }
 
 // Close closes the underlying pools.

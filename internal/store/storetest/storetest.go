@@ -627,6 +627,8 @@ func testSearchRunsOrder(t *testing.T, s Store) {
 		{"NaN after numbers, before missing (desc)", []filter.Order{m("loss", false)}, "[b a " + dc[1:]},
 		{"param then metric", []filter.Order{{Entity: filter.Param, Key: "lr", Asc: true}, m("acc", true)}, "[c a b d]"},
 		{"tag desc", []filter.Order{{Entity: filter.Tag, Key: "model"}}, "[b c a d]"},
+		{"param ties break by start_time desc", []filter.Order{{Entity: filter.Param, Key: "lr", Asc: true}}, "[c a b d]"},
+		{"param ties, desc", []filter.Order{{Entity: filter.Param, Key: "lr"}}, "[b c a d]"},
 		{"start_time asc", []filter.Order{{Entity: filter.Attribute, Key: "start_time", Asc: true}}, "[a b " + dc[1:]},
 		{"run_name desc", []filter.Order{{Entity: filter.Attribute, Key: "run_name"}}, "[d c b a]"},
 		{"end_time: unset last", []filter.Order{{Entity: filter.Attribute, Key: "end_time", Asc: true}}, "[a " + dc[1:len(dc)-1] + " b]"},

@@ -33,6 +33,7 @@ CREATE TABLE tags (
     run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
     key      TEXT NOT NULL,
     value    TEXT NOT NULL,
+    start_time INTEGER NOT NULL DEFAULT 0, -- the run's, for search order
     PRIMARY KEY (run_uuid, key)
 ) WITHOUT ROWID;
 
@@ -40,6 +41,7 @@ CREATE TABLE params (
     run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
     key      TEXT NOT NULL,
     value    TEXT NOT NULL,
+    start_time INTEGER NOT NULL DEFAULT 0, -- the run's, for search order
     PRIMARY KEY (run_uuid, key)
 ) WITHOUT ROWID;
 
@@ -62,9 +64,9 @@ CREATE TABLE latest_metrics (
     timestamp INTEGER NOT NULL,
     value     REAL    NOT NULL,
     is_nan    INTEGER NOT NULL DEFAULT 0,
+    start_time INTEGER NOT NULL DEFAULT 0, -- the run's, for search order
     PRIMARY KEY (run_uuid, key)
 ) WITHOUT ROWID;
-CREATE INDEX latest_metrics_key_value ON latest_metrics (key, value);
 
 CREATE TABLE datasets (
     dataset_uuid        TEXT    NOT NULL PRIMARY KEY,
