@@ -322,14 +322,20 @@ func (s *Server) logParam(_ http.ResponseWriter, r *http.Request, q *request, ou
 	if err != nil {
 		return out, err
 	}
-	var p tracking.Param
-	if p.Key, err = q.requiredStr(root, "key", ""); err != nil {
+	k, v, err := q.keyValue()
+	if err != nil {
 		return out, err
 	}
-	if p.Value, _, err = q.str(root, "value", ""); err != nil {
-		return out, err
+	return out, s.svc.LogParam(r.Context(), id, tracking.Param{Key: k, Value: v})
+}
+
+// keyValue reads the required key and the value of log-parameter and set-tag.
+func (q *request) keyValue() (key, value string, err error) {
+	if key, err = q.requiredStr(root, "key", ""); err != nil {
+		return "", "", err
 	}
-	return out, s.svc.LogParam(r.Context(), id, p)
+	value, _, err = q.str(root, "value", "")
+	return key, value, err
 }
 
 func (s *Server) setTag(_ http.ResponseWriter, r *http.Request, q *request, out []byte) ([]byte, error) {
@@ -337,14 +343,11 @@ func (s *Server) setTag(_ http.ResponseWriter, r *http.Request, q *request, out 
 	if err != nil {
 		return out, err
 	}
-	var t tracking.Tag
-	if t.Key, err = q.requiredStr(root, "key", ""); err != nil {
+	k, v, err := q.keyValue()
+	if err != nil {
 		return out, err
 	}
-	if t.Value, _, err = q.str(root, "value", ""); err != nil {
-		return out, err
-	}
-	return out, s.svc.SetTag(r.Context(), id, t)
+	return out, s.svc.SetTag(r.Context(), id, tracking.Tag{Key: k, Value: v})
 }
 
 func (s *Server) deleteTag(_ http.ResponseWriter, r *http.Request, q *request, out []byte) ([]byte, error) {

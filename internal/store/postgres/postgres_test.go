@@ -67,7 +67,7 @@ func freshSchema(t *testing.T, base string) string {
 
 func TestConformance(t *testing.T) {
 	base := dsn(t)
-	for plan, tuning := range sqlstore.SearchPlans {
+	for plan, tuning := range sqlstore.SearchPlans() {
 		t.Run(plan, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) storetest.Store {
 				s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)

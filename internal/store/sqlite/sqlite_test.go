@@ -11,7 +11,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	for plan, tuning := range sqlstore.SearchPlans {
+	for plan, tuning := range sqlstore.SearchPlans() {
 		t.Run(plan, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) storetest.Store {
 				s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})

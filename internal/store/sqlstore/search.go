@@ -203,14 +203,16 @@ type SearchTuning struct {
 
 // DefaultSearchTuning balances a full sort (a few µs a row) against a walk
 // in index order that stops at LIMIT.
-var DefaultSearchTuning = SearchTuning{SmallScope: 2000, SelectiveFilter: 2000}
+func DefaultSearchTuning() SearchTuning { return SearchTuning{SmallScope: 2000, SelectiveFilter: 2000} }
 
-// SearchPlans are tunings that force each search plan on small data, so
-// that the engines' conformance tests can run the suite under every plan.
-var SearchPlans = map[string]SearchTuning{
-	"sort-all":      DefaultSearchTuning,                 // the suite's data is small
-	"index-order":   {SmallScope: 0, SelectiveFilter: 0}, // walk the order key's index
-	"filter-driven": {SmallScope: 0, SelectiveFilter: 1 << 30},
+// SearchPlans returns tunings that force each search plan on small data,
+// so that the engines' conformance tests can run the suite under every plan.
+func SearchPlans() map[string]SearchTuning {
+	return map[string]SearchTuning{
+		"sort-all":      DefaultSearchTuning(), // the suite's data is small
+		"index-order":   {SmallScope: 0, SelectiveFilter: 0},
+		"filter-driven": {SmallScope: 0, SelectiveFilter: 1 << 30},
+	}
 }
 
 // SetSearchTuning replaces the search thresholds; tests use it to force

@@ -49,7 +49,7 @@ type Store struct {
 // New returns a store over already migrated databases. w and r may be the
 // same *sql.DB.
 func New(w, r *sql.DB, d Dialect) *Store {
-	return &Store{w: w, r: r, d: d, tuning: DefaultSearchTuning}
+	return &Store{w: w, r: r, d: d, tuning: DefaultSearchTuning()}
 }
 
 // Close closes the underlying pools.
