@@ -197,7 +197,11 @@ func bench(args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			run, err := newRun()
+			var run string
+			var err error
+			if *op != "search" { // searches read; they need no run of their own
+				run, err = newRun()
+			}
 			if err != nil {
 				mu.Lock()
 				firstErr = err

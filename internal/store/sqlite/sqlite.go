@@ -70,6 +70,7 @@ func Open(ctx context.Context, path string, opts Options) (*sqlstore.Store, erro
 	pragmas := []string{
 		"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)",
 		"synchronous(" + sync + ")", "case_sensitive_like(1)", "temp_store(MEMORY)",
+		"cache_size(-65536)", "mmap_size(268435456)",
 	}
 	dsn := func(txlock string, extra ...string) string {
 		q := url.Values{}

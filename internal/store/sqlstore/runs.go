@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/ferry-ml/ferry/internal/tracking"
 )
@@ -33,29 +35,32 @@ func (s *Store) CreateRun(ctx context.Context, run tracking.Run) error {
 	})
 }
 
-// runStage reads a run's lifecycle stage and start time inside t,
-// locking its row.
-func (s *Store) runStage(ctx context.Context, t tx, id string) (tracking.LifecycleStage, int64, error) {
-	var stage string
-	var start int64
-	err := t.queryRow(ctx, `SELECT lifecycle_stage, start_time FROM runs WHERE run_uuid = ?`+s.d.ForShare, id).Scan(&stage, &start)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", 0, tracking.RunNotFound(id)
-	}
-	return tracking.LifecycleStage(stage), start, err
+// runRow is what writes need to know of a run.
+type runRow struct {
+	id    int64 // integer key of the metric history
+	stage tracking.LifecycleStage
+	start int64 // start time, carried by the key tables for search order
 }
 
-// activeRun fails unless the run exists and is active; it returns the
-// run's start time, which the key tables carry for search order.
-func (s *Store) activeRun(ctx context.Context, t tx, id string) (int64, error) {
-	stage, start, err := s.runStage(ctx, t, id)
-	if err != nil {
-		return 0, err
+// runStage reads a run inside t, locking its row.
+func (s *Store) runStage(ctx context.Context, t tx, uuid string) (runRow, error) {
+	var r runRow
+	var stage string
+	err := t.queryRow(ctx, `SELECT id, lifecycle_stage, start_time FROM runs WHERE run_uuid = ?`+s.d.ForShare, uuid).Scan(&r.id, &stage, &r.start)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, tracking.RunNotFound(uuid)
 	}
-	if stage != tracking.StageActive {
-		return 0, tracking.RunNotActive(id, stage)
+	r.stage = tracking.LifecycleStage(stage)
+	return r, err
+}
+
+// activeRun fails unless the run exists and is active.
+func (s *Store) activeRun(ctx context.Context, t tx, uuid string) (runRow, error) {
+	r, err := s.runStage(ctx, t, uuid)
+	if err == nil && r.stage != tracking.StageActive {
+		err = tracking.RunNotActive(uuid, r.stage)
 	}
-	return start, nil
+	return r, err
 }
 
 // GetRun implements tracking.Store.
@@ -264,7 +269,7 @@ func (s *Store) loadInputs(ctx context.Context, t tx, in string, args []any, byI
 func (s *Store) UpdateRun(ctx context.Context, id string, u tracking.RunUpdate) (tracking.RunInfo, error) {
 	var info tracking.RunInfo
 	err := s.write(ctx, func(t tx) error {
-		start, err := s.activeRun(ctx, t, id)
+		run, err := s.activeRun(ctx, t, id)
 		if err != nil {
 			return err
 		}
@@ -279,7 +284,7 @@ func (s *Store) UpdateRun(ctx context.Context, id string, u tracking.RunUpdate) 
 			}
 		}
 		if u.RunName != nil {
-			if err := s.upsertTags(ctx, t, id, start, []tracking.Tag{{Key: tracking.TagRunName, Value: *u.RunName}}); err != nil {
+			if err := s.upsertTags(ctx, t, id, run.start, []tracking.Tag{{Key: tracking.TagRunName, Value: *u.RunName}}); err != nil {
 				return err
 			}
 		}
@@ -292,7 +297,7 @@ func (s *Store) UpdateRun(ctx context.Context, id string, u tracking.RunUpdate) 
 // SetRunStage implements tracking.Store.
 func (s *Store) SetRunStage(ctx context.Context, id string, stage tracking.LifecycleStage, now int64) error {
 	return s.write(ctx, func(t tx) error {
-		if _, _, err := s.runStage(ctx, t, id); err != nil {
+		if _, err := s.runStage(ctx, t, id); err != nil {
 			return err
 		}
 		var deleted any
@@ -340,17 +345,17 @@ func (s *Store) LogBatch(ctx context.Context, runID string, metrics []tracking.M
 		return err
 	}
 	return s.write(ctx, func(t tx) error {
-		start, err := s.activeRun(ctx, t, runID)
+		run, err := s.activeRun(ctx, t, runID)
 		if err != nil {
 			return err
 		}
-		if err := s.insertParams(ctx, t, runID, start, params); err != nil {
+		if err := s.insertParams(ctx, t, runID, run.start, params); err != nil {
 			return err
 		}
-		if err := s.upsertTags(ctx, t, runID, start, tags); err != nil {
+		if err := s.upsertTags(ctx, t, runID, run.start, tags); err != nil {
 			return err
 		}
-		return insertMetrics(ctx, t, ins, runID, start, metrics)
+		return insertMetrics(ctx, t, ins, runID, run, metrics)
 	})
 }
 
@@ -424,7 +429,7 @@ type metricInserts struct {
 }
 
 const (
-	insertHistoryHead = `INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES `
+	insertHistoryHead = `INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES `
 	insertHistoryTail = ` ON CONFLICT DO NOTHING`
 	upsertLatestHead  = `INSERT INTO latest_metrics AS lm (run_uuid, key, step, timestamp, value, is_nan, start_time) VALUES `
 	upsertLatestTail  = `
@@ -471,44 +476,52 @@ func (s *Store) metricStatements(ctx context.Context) (*metricInserts, error) {
 }
 
 // insertMetrics appends metric values and advances latest_metrics.
-func insertMetrics(ctx context.Context, t tx, ins *metricInserts, runID string, start int64, metrics []tracking.Metric) error {
+func insertMetrics(ctx context.Context, t tx, ins *metricInserts, runUUID string, run runRow, metrics []tracking.Metric) error {
 	if len(metrics) == 0 {
 		return nil
 	}
-	latest := make(map[string]tracking.Metric, 8)
-	var order []tracking.Metric
-	for _, m := range metrics {
-		if cur, ok := latest[m.Key]; !ok {
-			latest[m.Key] = m
-			order = append(order, m)
-		} else if newer(m, cur) {
-			latest[m.Key] = m
+	// In (key, step, timestamp, value) order the inserts land next to each
+	// other in the history's B-tree, and the last row of each key is its
+	// latest value.
+	sorted := make([]tracking.Metric, len(metrics))
+	copy(sorted, metrics)
+	slices.SortFunc(sorted, func(a, b tracking.Metric) int {
+		if c := strings.Compare(a.Key, b.Key); c != 0 {
+			return c
+		}
+		if newer(a, b) {
+			return 1
+		}
+		if newer(b, a) {
+			return -1
+		}
+		return 0
+	})
+	var latest []tracking.Metric
+	for i, m := range sorted {
+		if i == len(sorted)-1 || sorted[i+1].Key != m.Key {
+			latest = append(latest, m)
 		}
 	}
-	for i, m := range order {
-		order[i] = latest[m.Key]
-	}
-	if err := insertMetricRows(ctx, t, ins.history, runID, metrics, nil); err != nil {
-		return err
-	}
-	return insertMetricRows(ctx, t, ins.latest, runID, order, &start)
-}
-
-// insertMetricRows writes metric rows in batches with the statement
-// prepared for each batch size; start, when set, is appended to each row
-// (latest_metrics carries the run's start time).
-func insertMetricRows(ctx context.Context, t tx, stmts map[int]*sql.Stmt, runID string, metrics []tracking.Metric, start *int64) error {
-	args := make([]any, 0, 7*min(len(metrics), batchSizes[0]))
-	for _, b := range rowBatches(len(metrics)) {
-		args = args[:0]
-		for _, m := range metrics[b[0]:b[1]] {
+	history := make([]any, 0, 6*min(len(sorted), batchSizes[0]))
+	for _, b := range rowBatches(len(sorted)) {
+		history = history[:0]
+		for _, m := range sorted[b[0]:b[1]] {
 			v, isNaN := metricRow(m)
-			args = append(args, runID, m.Key, m.Step, m.Timestamp, v, isNaN)
-			if start != nil {
-				args = append(args, *start)
-			}
+			history = append(history, run.id, m.Key, m.Step, m.Timestamp, v, isNaN)
 		}
-		if _, err := t.execStmt(ctx, stmts[b[1]-b[0]], args...); err != nil {
+		if _, err := t.execStmt(ctx, ins.history[b[1]-b[0]], history...); err != nil {
+			return err
+		}
+	}
+	args := make([]any, 0, 7*min(len(latest), batchSizes[0]))
+	for _, b := range rowBatches(len(latest)) {
+		args = args[:0]
+		for _, m := range latest[b[0]:b[1]] {
+			v, isNaN := metricRow(m)
+			args = append(args, runUUID, m.Key, m.Step, m.Timestamp, v, isNaN, run.start)
+		}
+		if _, err := t.execStmt(ctx, ins.latest[b[1]-b[0]], args...); err != nil {
 			return err
 		}
 	}
@@ -535,7 +548,7 @@ func (s *Store) DeleteTag(ctx context.Context, runID, key string) error {
 // UpdateTag implements tracking.Store.
 func (s *Store) UpdateTag(ctx context.Context, runID, key string, fn func(old string, found bool) (string, error)) error {
 	return s.write(ctx, func(t tx) error {
-		start, err := s.activeRun(ctx, t, runID)
+		run, err := s.activeRun(ctx, t, runID)
 		if err != nil {
 			return err
 		}
@@ -549,7 +562,7 @@ func (s *Store) UpdateTag(ctx context.Context, runID, key string, fn func(old st
 		if err != nil {
 			return err
 		}
-		return s.upsertTags(ctx, t, runID, start, []tracking.Tag{{Key: key, Value: v}})
+		return s.upsertTags(ctx, t, runID, run.start, []tracking.Tag{{Key: key, Value: v}})
 	})
 }
 
@@ -610,8 +623,8 @@ func (s *Store) LogInputs(ctx context.Context, runID string, inputs []tracking.D
 func (s *Store) MetricHistory(ctx context.Context, runID, key string) ([]tracking.Metric, error) {
 	var out []tracking.Metric
 	err := s.read(ctx, func(t tx) error {
-		rows, err := t.query(ctx, `SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ?
-			ORDER BY step, timestamp, value`, runID, key)
+		rows, err := t.query(ctx, `SELECT m.key, m.value, m.timestamp, m.step, m.is_nan FROM metrics m JOIN runs r ON r.id = m.run_id
+			WHERE r.run_uuid = ? AND m.key = ? ORDER BY m.step, m.timestamp, m.value`, runID, key)
 		if err != nil {
 			return err
 		}
@@ -640,17 +653,18 @@ func (s *Store) MetricHistoryRange(ctx context.Context, runIDs []string, key str
 		for _, id := range runIDs {
 			args = append(args, id)
 		}
-		q := `SELECT run_uuid, key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid IN ` + placeholders(len(runIDs)) + ` AND key = ?`
+		q := `SELECT r.run_uuid, m.key, m.value, m.timestamp, m.step, m.is_nan FROM metrics m JOIN runs r ON r.id = m.run_id
+			WHERE r.run_uuid IN ` + placeholders(len(runIDs)) + ` AND m.key = ?`
 		args = append(args, key)
 		if startStep != nil {
-			q += ` AND step >= ?`
+			q += ` AND m.step >= ?`
 			args = append(args, *startStep)
 		}
 		if endStep != nil {
-			q += ` AND step <= ?`
+			q += ` AND m.step <= ?`
 			args = append(args, *endStep)
 		}
-		rows, err := t.query(ctx, q+` ORDER BY run_uuid, step, timestamp, value`, args...)
+		rows, err := t.query(ctx, q+` ORDER BY r.run_uuid, m.step, m.timestamp, m.value`, args...)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,8 @@ CREATE TABLE experiment_tags (
 );
 
 CREATE TABLE runs (
-    run_uuid        TEXT   NOT NULL PRIMARY KEY,
+    id              BIGSERIAL PRIMARY KEY, -- compact key for the metric history
+    run_uuid        TEXT   NOT NULL UNIQUE,
     name            TEXT   NOT NULL DEFAULT '',
     experiment_id   BIGINT NOT NULL REFERENCES experiments (experiment_id),
     user_id         TEXT   NOT NULL DEFAULT '',
@@ -45,15 +46,17 @@ CREATE TABLE params (
     PRIMARY KEY (run_uuid, key)
 );
 
--- Every logged value. NaN is stored as value 0 with is_nan = 1.
+-- Every logged value, keyed by the run's integer id (the history is the
+-- largest table: a short key keeps inserts and scans cheap). NaN is stored
+-- as value 0 with is_nan = 1. Logging an identical value twice keeps one.
 CREATE TABLE metrics (
-    run_uuid  TEXT             NOT NULL REFERENCES runs (run_uuid),
+    run_id    BIGINT           NOT NULL REFERENCES runs (id),
     key       TEXT             NOT NULL,
     step      BIGINT           NOT NULL,
     timestamp BIGINT           NOT NULL,
     value     DOUBLE PRECISION NOT NULL,
     is_nan    INTEGER          NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)
+    PRIMARY KEY (run_id, key, step, timestamp, value, is_nan)
 );
 
 -- The latest value per (run, key): the maximum of (step, timestamp, value).
