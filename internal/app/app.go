@@ -62,7 +62,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a.artifacts = fsStore
 	a.tracking = tracking.NewService(a.store, a.artifacts, tracking.Options{ArtifactRoot: tracking.ArtifactScheme})
 	if err := a.tracking.Init(ctx); err != nil {
-		a.store.Close()
+		a.Close()
 		return nil, fmt.Errorf("init tracking: %w", err)
 	}
 

@@ -27,7 +27,7 @@ func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Name:     "postgres",
 		Numbered: true,
-		ForShare: " FOR SHARE",
+		ForUpdate: " FOR NO KEY UPDATE",
 		IsUniqueViolation: func(err error) bool {
 			var e *pgconn.PgError
 			return errors.As(err, &e) && e.Code == "23505"

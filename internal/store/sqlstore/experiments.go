@@ -28,11 +28,10 @@ func (s *Store) EnsureDefaultExperiment(ctx context.Context, artifactRoot string
 			return nil
 		}
 		loc := strings.TrimRight(artifactRoot, "/") + "/0"
+		// DO NOTHING: a concurrent starter may have won (an error here would
+		// abort a Postgres transaction).
 		_, err := t.exec(ctx, `INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-			VALUES (0, 'Default', ?, 'active', ?, ?)`, loc, now, now)
-		if s.d.IsUniqueViolation(err) {
-			return nil // a concurrent starter won
-		}
+			VALUES (0, 'Default', ?, 'active', ?, ?) ON CONFLICT DO NOTHING`, loc, now, now)
 		return err
 	})
 }
@@ -154,7 +153,7 @@ func (s *Store) experimentStage(ctx context.Context, t tx, id string) (int64, tr
 		return 0, "", tracking.ExperimentNotFound(id)
 	}
 	var stage string
-	err := t.queryRow(ctx, `SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?`+s.d.ForShare, n).Scan(&stage)
+	err := t.queryRow(ctx, `SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?`+s.d.ForUpdate, n).Scan(&stage)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", tracking.ExperimentNotFound(id)
 	}

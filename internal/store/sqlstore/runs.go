@@ -46,7 +46,7 @@ type runRow struct {
 func (s *Store) runStage(ctx context.Context, t tx, uuid string) (runRow, error) {
 	var r runRow
 	var stage string
-	err := t.queryRow(ctx, `SELECT id, lifecycle_stage, start_time FROM runs WHERE run_uuid = ?`+s.d.ForShare, uuid).Scan(&r.id, &stage, &r.start)
+	err := t.queryRow(ctx, `SELECT id, lifecycle_stage, start_time FROM runs WHERE run_uuid = ?`+s.d.ForUpdate, uuid).Scan(&r.id, &stage, &r.start)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, tracking.RunNotFound(uuid)
 	}
@@ -586,26 +586,25 @@ func (s *Store) LogInputs(ctx context.Context, runID string, inputs []tracking.D
 		}
 		for _, in := range inputs {
 			d := in.Dataset
+			// Insert-or-nothing, then read: concurrent writers of one
+			// dataset never collide on the unique key.
+			if _, err := t.exec(ctx, `INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, name, digest) DO NOTHING`,
+				newUUID(), exp, d.Name, d.Digest, d.SourceType, d.Source, d.Schema, d.Profile); err != nil {
+				return err
+			}
 			var dsID string
-			err := t.queryRow(ctx, `SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?`, exp, d.Name, d.Digest).Scan(&dsID)
+			if err := t.queryRow(ctx, `SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?`, exp, d.Name, d.Digest).Scan(&dsID); err != nil {
+				return err
+			}
+			var inputID string
+			err := t.queryRow(ctx, `INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id)
+				VALUES (?, 'DATASET', ?, 'RUN', ?) ON CONFLICT (source_type, source_id, destination_type, destination_id) DO NOTHING
+				RETURNING input_uuid`, newUUID(), dsID, runID).Scan(&inputID)
 			if errors.Is(err, sql.ErrNoRows) {
-				dsID = newUUID()
-				_, err = t.exec(ctx, `INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, dsID, exp, d.Name, d.Digest, d.SourceType, d.Source, d.Schema, d.Profile)
-			}
-			if err != nil {
-				return err
-			}
-			var n int
-			if err := t.queryRow(ctx, `SELECT COUNT(*) FROM inputs WHERE source_type = 'DATASET' AND source_id = ? AND destination_type = 'RUN' AND destination_id = ?`, dsID, runID).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
 				continue // already recorded: MLflow keeps the first
 			}
-			inputID := newUUID()
-			if _, err := t.exec(ctx, `INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id)
-				VALUES (?, 'DATASET', ?, 'RUN', ?)`, inputID, dsID, runID); err != nil {
+			if err != nil {
 				return err
 			}
 			for _, tag := range in.Tags {

@@ -22,10 +22,12 @@ type Dialect struct {
 	Name string
 	// Numbered placeholders ($1, $2, ...) instead of "?".
 	Numbered bool
-	// ForShare is appended to a SELECT that must lock the row it reads
-	// against concurrent writers until the transaction ends ("" when the
-	// engine serialises writers anyway).
-	ForShare string
+	// ForUpdate is appended to the SELECT with which a write transaction
+	// reads the run or experiment it is about to change, locking that row
+	// until the transaction ends, so that writers of one row queue instead
+	// of deadlocking on a lock upgrade ("" when the engine serialises
+	// writers anyway).
+	ForUpdate string
 	// IsUniqueViolation reports whether err is a unique-constraint violation.
 	IsUniqueViolation func(err error) bool
 	// ILike renders a case-insensitive LIKE of col against a bound pattern.
@@ -135,7 +137,9 @@ func (s *Store) read(ctx context.Context, fn func(tx) error) error {
 func (s *Store) inTx(ctx context.Context, db *sql.DB, readOnly bool, fn func(tx) error) error {
 	var opts *sql.TxOptions
 	if readOnly && s.d.Name == "postgres" {
-		opts = &sql.TxOptions{ReadOnly: true}
+		// One snapshot for every statement of the read (a search runs
+		// several); SQLite's WAL read transactions are snapshots already.
+		opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
 	}
 	t, err := db.BeginTx(ctx, opts)
 	if err != nil {

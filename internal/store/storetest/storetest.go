@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentParamRace", testConcurrentParamRace},
 		{"LargeBatch", testLargeBatch},
+		{"ConcurrentWritersOfOneRow", testConcurrentRowWriters},
+		{"ConcurrentDatasetInputs", testConcurrentInputs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,6 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 			tc.fn(t, s)
 		})
 	}
+	t.Run("ConcurrentStartersCreateDefault", func(t *testing.T) { testConcurrentDefault(t, newStore(t)) })
 }
 
 func must(t *testing.T, err error) {
@@ -866,5 +869,91 @@ func testSearchRunsPhasedPaging(t *testing.T, s Store) {
 	must(t, err)
 	if got := runNames(runs); got[len(got)-1] != "filtered-out" || len(got) != 13 {
 		t.Fatalf("param order: %v", got)
+	}
+}
+
+// parallel runs fn from n goroutines and fails on any error.
+func parallel(t *testing.T, n int, fn func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := fn(i); err != nil {
+				errs <- err
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// testConcurrentRowWriters updates one run and one experiment from many
+// writers at once: they must queue, never deadlock or fail.
+func testConcurrentRowWriters(t *testing.T, s Store) {
+	ctx := context.Background()
+	exp := newExperiment(t, s, "rows", 1)
+	run := newRun(t, s, exp, "r", 1)
+	parallel(t, 8, func(i int) error {
+		for j := 0; j < 10; j++ {
+			st := tracking.StatusRunning
+			name := fmt.Sprint("name-", i, "-", j)
+			if _, err := s.UpdateRun(ctx, run, tracking.RunUpdate{Status: &st, RunName: &name}); err != nil {
+				return fmt.Errorf("UpdateRun: %w", err)
+			}
+			if err := s.LogBatch(ctx, run, []tracking.Metric{metric("m", 1, int64(j), int64(i))}, nil,
+				[]tracking.Tag{{Key: tracking.TagRunName, Value: name}}); err != nil {
+				return fmt.Errorf("LogBatch: %w", err)
+			}
+			if err := s.SetRunStage(ctx, run, tracking.StageActive, int64(j)); err != nil {
+				return fmt.Errorf("SetRunStage: %w", err)
+			}
+			if err := s.RenameExperiment(ctx, exp, fmt.Sprint("rows-", i, "-", j), int64(j)); err != nil {
+				return fmt.Errorf("RenameExperiment: %w", err)
+			}
+			if err := s.SetExperimentTag(ctx, exp, tracking.Tag{Key: "k", Value: name}); err != nil {
+				return fmt.Errorf("SetExperimentTag: %w", err)
+			}
+			if i%2 == 0 {
+				newRun(t, s, exp, name, 2)
+			}
+		}
+		return nil
+	})
+}
+
+// testConcurrentInputs logs the same dataset from many runs at once.
+func testConcurrentInputs(t *testing.T, s Store) {
+	ctx := context.Background()
+	exp := newExperiment(t, s, "inputs", 1)
+	runs := make([]string, 8)
+	for i := range runs {
+		runs[i] = newRun(t, s, exp, fmt.Sprint("r", i), 1)
+	}
+	in := tracking.DatasetInput{Tags: []tracking.Tag{{Key: tracking.TagDatasetContext, Value: "training"}},
+		Dataset: tracking.Dataset{Name: "shared", Digest: "d", SourceType: "local", Source: "{}"}}
+	parallel(t, 16, func(i int) error { return s.LogInputs(ctx, runs[i%8], []tracking.DatasetInput{in}) })
+	for _, id := range runs {
+		r, err := s.GetRun(ctx, id)
+		must(t, err)
+		if len(r.Inputs) != 1 || len(r.Inputs[0].Tags) != 1 {
+			t.Fatalf("run %s inputs = %+v", id, r.Inputs)
+		}
+	}
+}
+
+// testConcurrentDefault starts several servers on one empty store at once.
+func testConcurrentDefault(t *testing.T, s Store) {
+	ctx := context.Background()
+	parallel(t, 8, func(i int) error { return s.EnsureDefaultExperiment(ctx, root, int64(i)) })
+	e, err := s.GetExperiment(ctx, "0")
+	must(t, err)
+	if e.Name != "Default" {
+		t.Fatalf("default = %+v", e)
 	}
 }
