@@ -141,17 +141,9 @@ func (s *Server) listArtifacts(_ http.ResponseWriter, r *http.Request, q *reques
 	}
 	// Listing a file yields nothing, as in MLflow.
 	o := openObj(out)
-	if len(entries) > 0 {
-		o.key("files")
-		o.b = append(o.b, '[')
-		for i := range entries {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendFileInfo(o.b, path.Base(entries[i].Path), entries[i].IsDir, entries[i].Size)
-		}
-		o.b = append(o.b, ']')
-	}
+	list(&o, "files", entries, func(b []byte, e *blob.Entry) []byte {
+		return appendFileInfo(b, path.Base(e.Path), e.IsDir, e.Size)
+	})
 	return o.close(), nil
 }
 

@@ -166,18 +166,35 @@ func appendString(b []byte, s string) []byte {
 
 // ---- messages
 
-func appendTags(b []byte, tags []tracking.Tag) []byte {
-	b = append(b, '[')
-	for i := range tags {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		o := openObj(b)
-		o.str("key", tags[i].Key)
-		o.str("value", tags[i].Value)
-		b = o.close()
+// list adds the array field name with items rendered by enc; an empty
+// list is omitted, as protobuf JSON omits empty repeated fields.
+func list[T any](o *obj, name string, items []T, enc func([]byte, *T) []byte) {
+	if len(items) == 0 {
+		return
 	}
-	return append(b, ']')
+	o.key(name)
+	o.b = append(o.b, '[')
+	for i := range items {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = enc(o.b, &items[i])
+	}
+	o.b = append(o.b, ']')
+}
+
+func appendTag(b []byte, t *tracking.Tag) []byte {
+	o := openObj(b)
+	o.str("key", t.Key)
+	o.str("value", t.Value)
+	return o.close()
+}
+
+func appendParam(b []byte, p *tracking.Param) []byte {
+	o := openObj(b)
+	o.str("key", p.Key)
+	o.str("value", p.Value)
+	return o.close()
 }
 
 func appendExperiment(b []byte, e *tracking.Experiment) []byte {
@@ -188,10 +205,7 @@ func appendExperiment(b []byte, e *tracking.Experiment) []byte {
 	o.str("lifecycle_stage", string(e.LifecycleStage))
 	o.int("last_update_time", e.LastUpdateTime)
 	o.int("creation_time", e.CreationTime)
-	if len(e.Tags) > 0 {
-		o.key("tags")
-		o.b = appendTags(o.b, e.Tags)
-	}
+	list(&o, "tags", e.Tags, appendTag)
 	return o.close()
 }
 
@@ -221,31 +235,6 @@ func appendMetric(b []byte, m *tracking.Metric) []byte {
 	return o.close()
 }
 
-func appendMetrics(b []byte, ms []tracking.Metric) []byte {
-	b = append(b, '[')
-	for i := range ms {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendMetric(b, &ms[i])
-	}
-	return append(b, ']')
-}
-
-func appendParams(b []byte, ps []tracking.Param) []byte {
-	b = append(b, '[')
-	for i := range ps {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		o := openObj(b)
-		o.str("key", ps[i].Key)
-		o.str("value", ps[i].Value)
-		b = o.close()
-	}
-	return append(b, ']')
-}
-
 func appendRun(b []byte, run *tracking.Run) []byte {
 	o := openObj(b)
 	o.key("info")
@@ -253,43 +242,21 @@ func appendRun(b []byte, run *tracking.Run) []byte {
 
 	o.key("data")
 	d := openObj(o.b)
-	if len(run.Data.Metrics) > 0 {
-		d.key("metrics")
-		d.b = appendMetrics(d.b, run.Data.Metrics)
-	}
-	if len(run.Data.Params) > 0 {
-		d.key("params")
-		d.b = appendParams(d.b, run.Data.Params)
-	}
-	if len(run.Data.Tags) > 0 {
-		d.key("tags")
-		d.b = appendTags(d.b, run.Data.Tags)
-	}
+	list(&d, "metrics", run.Data.Metrics, appendMetric)
+	list(&d, "params", run.Data.Params, appendParam)
+	list(&d, "tags", run.Data.Tags, appendTag)
 	o.b = d.close()
 
 	o.key("inputs")
 	in := openObj(o.b)
-	if len(run.Inputs) > 0 {
-		in.key("dataset_inputs")
-		in.b = append(in.b, '[')
-		for i := range run.Inputs {
-			if i > 0 {
-				in.b = append(in.b, ',')
-			}
-			in.b = appendDatasetInput(in.b, &run.Inputs[i])
-		}
-		in.b = append(in.b, ']')
-	}
+	list(&in, "dataset_inputs", run.Inputs, appendDatasetInput)
 	o.b = in.close()
 	return o.close()
 }
 
 func appendDatasetInput(b []byte, di *tracking.DatasetInput) []byte {
 	o := openObj(b)
-	if len(di.Tags) > 0 {
-		o.key("tags")
-		o.b = appendTags(o.b, di.Tags)
-	}
+	list(&o, "tags", di.Tags, appendTag)
 	o.key("dataset")
 	d := openObj(o.b)
 	ds := &di.Dataset

@@ -123,17 +123,7 @@ func (s *Server) searchExperiments(_ http.ResponseWriter, r *http.Request, q *re
 		return out, err
 	}
 	o := openObj(out)
-	if len(exps) > 0 {
-		o.key("experiments")
-		o.b = append(o.b, '[')
-		for i := range exps {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendExperiment(o.b, &exps[i])
-		}
-		o.b = append(o.b, ']')
-	}
+	list(&o, "experiments", exps, appendExperiment)
 	o.optStr("next_page_token", next)
 	return o.close(), nil
 }
@@ -485,17 +475,7 @@ func (s *Server) searchRuns(_ http.ResponseWriter, r *http.Request, q *request, 
 		return out, err
 	}
 	o := openObj(out)
-	if len(runs) > 0 {
-		o.key("runs")
-		o.b = append(o.b, '[')
-		for i := range runs {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendRun(o.b, &runs[i])
-		}
-		o.b = append(o.b, ']')
-	}
+	list(&o, "runs", runs, appendRun)
 	o.optStr("next_page_token", next)
 	return o.close(), nil
 }
@@ -514,10 +494,7 @@ func (s *Server) getMetricHistory(_ http.ResponseWriter, r *http.Request, q *req
 		return out, err
 	}
 	o := openObj(out)
-	if len(hist) > 0 {
-		o.key("metrics")
-		o.b = appendMetrics(o.b, hist)
-	}
+	list(&o, "metrics", hist, appendMetric)
 	return o.close(), nil
 }
 
@@ -559,24 +536,15 @@ func (s *Server) getMetricHistoryBulkInterval(_ http.ResponseWriter, r *http.Req
 		return out, err
 	}
 	o := openObj(out)
-	if len(metrics) > 0 {
-		o.key("metrics")
-		o.b = append(o.b, '[')
-		for i := range metrics {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			m := &metrics[i]
-			mo := openObj(o.b)
-			mo.str("key", m.Key)
-			mo.float("value", m.Value)
-			mo.int("timestamp", m.Timestamp)
-			mo.int("step", m.Step)
-			mo.str("run_id", m.RunID)
-			o.b = mo.close()
-		}
-		o.b = append(o.b, ']')
-	}
+	list(&o, "metrics", metrics, func(b []byte, m *tracking.RunMetric) []byte {
+		mo := openObj(b)
+		mo.str("key", m.Key)
+		mo.float("value", m.Value)
+		mo.int("timestamp", m.Timestamp)
+		mo.int("step", m.Step)
+		mo.str("run_id", m.RunID)
+		return mo.close()
+	})
 	return o.close(), nil
 }
 
@@ -601,16 +569,8 @@ func (s *Server) listRunArtifacts(_ http.ResponseWriter, r *http.Request, q *req
 	}
 	o := openObj(out)
 	o.str("root_uri", rootURI)
-	if len(files) > 0 {
-		o.key("files")
-		o.b = append(o.b, '[')
-		for i := range files {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendFileInfo(o.b, files[i].Path, files[i].IsDir, files[i].Size)
-		}
-		o.b = append(o.b, ']')
-	}
+	list(&o, "files", files, func(b []byte, f *tracking.ArtifactFile) []byte {
+		return appendFileInfo(b, f.Path, f.IsDir, f.Size)
+	})
 	return o.close(), nil
 }

@@ -25,8 +25,8 @@ const migrationLock = `SELECT pg_advisory_xact_lock(7020250211)`
 // Dialect is Postgres's dialect.
 func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
-		Name:     "postgres",
-		Numbered: true,
+		Name:      "postgres",
+		Numbered:  true,
 		ForUpdate: " FOR NO KEY UPDATE",
 		IsUniqueViolation: func(err error) bool {
 			var e *pgconn.PgError
