@@ -4,6 +4,7 @@
 //
 //	ferrybench seed --data DIR --runs 100000          # direct store writes
 //	ferrybench http --url http://127.0.0.1:5000 --op log-batch --n 500
+//	ferrybench startup --bin ./ferry                   # exec to healthy /health, idle RSS
 //
 // `http` reports p50/p90/p99/mean per call over one keep-alive connection
 // per worker.
@@ -19,10 +20,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ferry-ml/ferry/internal/store/postgres"
@@ -33,7 +36,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: ferrybench seed|http [flags]")
+		fmt.Fprintln(os.Stderr, "usage: ferrybench seed|http|startup [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -42,6 +45,8 @@ func main() {
 		err = seed(os.Args[2:])
 	case "http":
 		err = bench(os.Args[2:])
+	case "startup":
+		err = startup(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -278,5 +283,56 @@ func bench(args []string) error {
 	fmt.Printf("%-10s calls=%d workers=%d p50=%s p90=%s p99=%s mean=%s\n", *op, len(lat), *workers,
 		pct(0.5).Round(time.Microsecond), pct(0.9).Round(time.Microsecond), pct(0.99).Round(time.Microsecond),
 		(sum / time.Duration(len(lat))).Round(time.Microsecond))
+	return nil
+}
+
+// startup starts `BIN server` on a fresh data directory several times and
+// reports the time from exec to the first healthy /health, and the
+// resident memory once it has idled.
+func startup(args []string) error {
+	fs := flag.NewFlagSet("startup", flag.ExitOnError)
+	bin := fs.String("bin", "./ferry", "ferry binary")
+	addr := fs.String("addr", "127.0.0.1:5099", "address to listen on")
+	n := fs.Int("n", 5, "starts")
+	idle := fs.Duration("idle", 2*time.Second, "idle time before reading RSS")
+	fs.Parse(args)
+	client := &http.Client{Timeout: time.Second}
+	for i := 0; i < *n; i++ {
+		data, err := os.MkdirTemp("", "ferrybench-startup-")
+		if err != nil {
+			return err
+		}
+		cmd := exec.Command(*bin, "server", "--addr", *addr, "--data", data, "--log-level", "warn")
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		var ready time.Duration
+		for deadline := t0.Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if resp, err := client.Get("http://" + *addr + "/health"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					ready = time.Since(t0)
+					break
+				}
+			}
+		}
+		time.Sleep(*idle)
+		rss := "?"
+		if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); err == nil {
+			for _, line := range strings.Split(string(status), "\n") {
+				if strings.HasPrefix(line, "VmRSS:") {
+					rss = strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:"))
+				}
+			}
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		os.RemoveAll(data)
+		if ready == 0 {
+			return fmt.Errorf("server did not become healthy within 10s")
+		}
+		fmt.Printf("start %d: healthy after %s, idle RSS %s\n", i+1, ready.Round(100*time.Microsecond), rss)
+	}
 	return nil
 }
