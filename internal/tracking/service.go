@@ -244,7 +244,7 @@ func (s *Service) CreateRun(ctx context.Context, req CreateRunRequest) (Run, err
 	if err := s.store.CreateRun(ctx, run); err != nil {
 		return Run{}, err
 	}
-	sortRunData(&run.Data)
+	run.Data.Sort()
 	return run, nil
 }
 
@@ -663,7 +663,11 @@ func appendURIPath(base string, parts ...string) string {
 }
 
 // NewRunID returns a random run id in MLflow's format (uuid4 hex).
-func NewRunID() string {
+func NewRunID() string { return NewID() }
+
+// NewID returns a random uuid4 in hex, the form of MLflow's run, dataset
+// and input ids.
+func NewID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
@@ -728,10 +732,4 @@ func page[T any](rows []T, offset, limit int) ([]T, string) {
 		return rows[:limit], encodePageToken(offset + limit)
 	}
 	return rows, ""
-}
-
-func sortRunData(d *RunData) {
-	sort.Slice(d.Tags, func(i, j int) bool { return d.Tags[i].Key < d.Tags[j].Key })
-	sort.Slice(d.Params, func(i, j int) bool { return d.Params[i].Key < d.Params[j].Key })
-	sort.Slice(d.Metrics, func(i, j int) bool { return d.Metrics[i].Key < d.Metrics[j].Key })
 }

@@ -4,7 +4,11 @@
 // the persistence it needs, declared here and implemented in internal/store.
 package tracking
 
-import "github.com/ferry-ml/ferry/internal/filter"
+import (
+	"sort"
+
+	"github.com/ferry-ml/ferry/internal/filter"
+)
 
 // LifecycleStage of an experiment or a run.
 type LifecycleStage string
@@ -123,6 +127,13 @@ type RunData struct {
 	Metrics []Metric
 	Params  []Param
 	Tags    []Tag
+}
+
+// Sort orders metrics, params and tags by key, as MLflow answers them.
+func (d *RunData) Sort() {
+	sort.Slice(d.Tags, func(i, j int) bool { return d.Tags[i].Key < d.Tags[j].Key })
+	sort.Slice(d.Params, func(i, j int) bool { return d.Params[i].Key < d.Params[j].Key })
+	sort.Slice(d.Metrics, func(i, j int) bool { return d.Metrics[i].Key < d.Metrics[j].Key })
 }
 
 // Dataset is a dataset as MLflow's log-inputs records it.

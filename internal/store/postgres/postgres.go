@@ -25,7 +25,6 @@ const migrationLock = `SELECT pg_advisory_xact_lock(7020250211)`
 // Dialect is Postgres's dialect.
 func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
-		Name:      "postgres",
 		Numbered:  true,
 		ForUpdate: " FOR NO KEY UPDATE",
 		IsUniqueViolation: func(err error) bool {
@@ -34,6 +33,7 @@ func Dialect() sqlstore.Dialect {
 		},
 		ILike:     func(col string) string { return col + " ILIKE ?" },
 		MaxParams: 65535,
+		ReadTx:    &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead},
 	}
 }
 

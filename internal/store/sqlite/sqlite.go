@@ -37,7 +37,6 @@ type Options struct {
 // Dialect is SQLite's dialect.
 func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
-		Name: "sqlite",
 		IsUniqueViolation: func(err error) bool {
 			var e *sqlite.Error
 			if errors.As(err, &e) {

@@ -2,13 +2,10 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -130,17 +127,10 @@ func (s *Store) loadRuns(ctx context.Context, t tx, ids []string) ([]tracking.Ru
 		if err := rows.Close(); err != nil {
 			return nil, err
 		}
-	}
-	for i := range runs {
-		byID[runs[i].Info.RunID] = &runs[i]
-	}
-	for lo := 0; lo < len(ids); lo += chunk {
-		part := ids[lo:min(lo+chunk, len(ids))]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
+		// runs has capacity len(ids): the pointers stay valid.
+		for i := len(byID); i < len(runs); i++ {
+			byID[runs[i].Info.RunID] = &runs[i]
 		}
-		in := placeholders(len(args))
 		if err := s.loadKV(ctx, t, `SELECT run_uuid, key, value FROM tags WHERE run_uuid IN `+in, args, func(r *tracking.Run, k, v string) {
 			r.Data.Tags = append(r.Data.Tags, tracking.Tag{Key: k, Value: v})
 		}, byID); err != nil {
@@ -151,7 +141,7 @@ func (s *Store) loadRuns(ctx context.Context, t tx, ids []string) ([]tracking.Ru
 		}, byID); err != nil {
 			return nil, err
 		}
-		rows, err := t.query(ctx, `SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid IN `+in, args...)
+		rows, err = t.query(ctx, `SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid IN `+in, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -181,9 +171,7 @@ func (s *Store) loadRuns(ctx context.Context, t tx, ids []string) ([]tracking.Ru
 	out := make([]tracking.Run, 0, len(runs))
 	for _, id := range ids {
 		if r := byID[id]; r != nil {
-			sort.Slice(r.Data.Tags, func(i, j int) bool { return r.Data.Tags[i].Key < r.Data.Tags[j].Key })
-			sort.Slice(r.Data.Params, func(i, j int) bool { return r.Data.Params[i].Key < r.Data.Params[j].Key })
-			sort.Slice(r.Data.Metrics, func(i, j int) bool { return r.Data.Metrics[i].Key < r.Data.Metrics[j].Key })
+			r.Data.Sort()
 			out = append(out, *r)
 		}
 	}
@@ -566,14 +554,6 @@ func (s *Store) UpdateTag(ctx context.Context, runID, key string, fn func(old st
 	})
 }
 
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return hex.EncodeToString(b[:])
-}
-
 // LogInputs implements tracking.Store.
 func (s *Store) LogInputs(ctx context.Context, runID string, inputs []tracking.DatasetInput) error {
 	return s.write(ctx, func(t tx) error {
@@ -590,7 +570,7 @@ func (s *Store) LogInputs(ctx context.Context, runID string, inputs []tracking.D
 			// dataset never collide on the unique key.
 			if _, err := t.exec(ctx, `INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, name, digest) DO NOTHING`,
-				newUUID(), exp, d.Name, d.Digest, d.SourceType, d.Source, d.Schema, d.Profile); err != nil {
+				tracking.NewID(), exp, d.Name, d.Digest, d.SourceType, d.Source, d.Schema, d.Profile); err != nil {
 				return err
 			}
 			var dsID string
@@ -600,7 +580,7 @@ func (s *Store) LogInputs(ctx context.Context, runID string, inputs []tracking.D
 			var inputID string
 			err := t.queryRow(ctx, `INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id)
 				VALUES (?, 'DATASET', ?, 'RUN', ?) ON CONFLICT (source_type, source_id, destination_type, destination_id) DO NOTHING
-				RETURNING input_uuid`, newUUID(), dsID, runID).Scan(&inputID)
+				RETURNING input_uuid`, tracking.NewID(), dsID, runID).Scan(&inputID)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // already recorded: MLflow keeps the first
 			}

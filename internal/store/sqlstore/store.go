@@ -18,8 +18,6 @@ import (
 
 // Dialect describes one SQL engine.
 type Dialect struct {
-	// Name is "sqlite" or "postgres".
-	Name string
 	// Numbered placeholders ($1, $2, ...) instead of "?".
 	Numbered bool
 	// ForUpdate is appended to the SELECT with which a write transaction
@@ -34,6 +32,10 @@ type Dialect struct {
 	ILike func(col string) string
 	// MaxParams bounds the bind parameters of one statement.
 	MaxParams int
+	// ReadTx are the options of read transactions: every statement of a
+	// read (a search runs several) must see one snapshot. nil: the
+	// engine's default transaction already is one (SQLite's WAL reads).
+	ReadTx *sql.TxOptions
 }
 
 // Store is the SQL implementation of the domain store interfaces.
@@ -136,10 +138,8 @@ func (s *Store) read(ctx context.Context, fn func(tx) error) error {
 
 func (s *Store) inTx(ctx context.Context, db *sql.DB, readOnly bool, fn func(tx) error) error {
 	var opts *sql.TxOptions
-	if readOnly && s.d.Name == "postgres" {
-		// One snapshot for every statement of the read (a search runs
-		// several); SQLite's WAL read transactions are snapshots already.
-		opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	if readOnly {
+		opts = s.d.ReadTx
 	}
 	t, err := db.BeginTx(ctx, opts)
 	if err != nil {
