@@ -8,35 +8,8 @@ import (
 // A grammar declares one search surface: which entity prefixes it knows,
 // which keys each entity has, what type their operands are and which
 // comparators they take. The parser itself (parse.go) is shared; adding a
-// surface means declaring a grammar. For example, the model registry's two
-// searches (MLflow's SearchModelUtils and SearchModelVersionUtils) would be:
-//
-//	var registeredModelGrammar = newGrammar(grammarSpec{
-//		prefixes:      registryPrefixes, // attribute, tag, tags
-//		badEntity:     registryBadEntity,
-//		freeEntities:  map[Entity]freeEntity{Tag: {stringValue, stringOps}},
-//		attributes:    []field{{key: "name", typ: stringValue, ops: stringOps}},
-//		orderKeys:     orderKeys("name", "creation_timestamp", "last_updated_timestamp"),
-//		orderEntities: []Entity{Attribute},
-//		orderReject:   "Invalid order_by entity: %s",
-//	})
-//
-//	mvOps := opSet{Ne, Eq, Like, ILike, In} // no NOT IN for model versions
-//	var modelVersionGrammar = newGrammar(grammarSpec{
-//		prefixes:     registryPrefixes,
-//		badEntity:    registryBadEntity,
-//		freeEntities: map[Entity]freeEntity{Tag: {stringValue, stringOps}},
-//		attributes: []field{
-//			{key: "name", typ: stringValue, ops: mvOps},
-//			{key: "version_number", typ: numericValue, ops: numericOps},
-//			{key: "run_id", typ: stringValue, ops: mvOps, list: true},
-//			{key: "source_path", typ: stringValue, ops: mvOps},
-//		},
-//		orderKeys: orderKeys("name", "version_number", "creation_timestamp", "last_updated_timestamp"),
-//		...
-//	})
-//
-// with ParseRegisteredModelFilter(s) = registeredModelGrammar.parseFilter(s).
+// surface means declaring a grammar: runGrammar, experimentGrammar,
+// registeredModelGrammar and modelVersionGrammar below.
 
 // valueType is the operand type a key takes.
 type valueType uint8
@@ -233,6 +206,46 @@ var experimentGrammar = newGrammar(grammarSpec{
 		{key: "last_update_time", typ: numericValue, ops: numericOps},
 	},
 	orderKeys:     orderKeys("name", "experiment_id", "creation_time", "last_update_time"),
+	orderEntities: []Entity{Attribute},
+	orderReject:   "Invalid order_by entity: %s",
+})
+
+// registryPrefixes are the entity prefixes of both registry searches.
+var registryPrefixes = map[string]Entity{"attribute": Attribute, "tag": Tag, "tags": Tag}
+
+const registryBadEntity = "Invalid entity type '%s'. Valid entity types are ('attribute', 'tag', 'tags')"
+
+// registeredModelGrammar is MLflow's SearchModelUtils: registered-models/search.
+var registeredModelGrammar = newGrammar(grammarSpec{
+	prefixes:     registryPrefixes,
+	badEntity:    registryBadEntity,
+	freeEntities: map[Entity]freeEntity{Tag: {stringValue, stringOps}},
+	attributes: []field{
+		{key: "name", typ: stringValue, ops: stringOps},
+	},
+	// MLflow's SQL store takes "timestamp" for last_updated_timestamp;
+	// its file store also orders on creation_timestamp.
+	orderKeys:     orderKeys("name", "creation_timestamp", "last_updated_timestamp", "timestamp=last_updated_timestamp"),
+	orderEntities: []Entity{Attribute},
+	orderReject:   "Invalid order_by entity: %s",
+})
+
+// modelVersionOps are the comparators of model-version string attributes:
+// no NOT IN.
+var modelVersionOps = opSet{Ne, Eq, Like, ILike, In}
+
+// modelVersionGrammar is MLflow's SearchModelVersionUtils: model-versions/search.
+var modelVersionGrammar = newGrammar(grammarSpec{
+	prefixes:     registryPrefixes,
+	badEntity:    registryBadEntity,
+	freeEntities: map[Entity]freeEntity{Tag: {stringValue, stringOps}},
+	attributes: []field{
+		{key: "name", typ: stringValue, ops: stringOps},
+		{key: "version_number", typ: numericValue, ops: numericOps},
+		{key: "run_id", typ: stringValue, ops: modelVersionOps, list: true},
+		{key: "source_path", typ: stringValue, ops: stringOps},
+	},
+	orderKeys:     orderKeys("name", "version_number", "creation_timestamp", "last_updated_timestamp"),
 	orderEntities: []Entity{Attribute},
 	orderReject:   "Invalid order_by entity: %s",
 })

@@ -488,3 +488,25 @@ func pyList(list []string) string {
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }
+
+// ParseRegisteredModelFilter parses a registered-models/search filter
+// (name and tags).
+func ParseRegisteredModelFilter(s string) ([]Clause, error) {
+	return registeredModelGrammar.parseFilter(s)
+}
+
+// ParseRegisteredModelOrderBy parses registered-models/search order_by.
+func ParseRegisteredModelOrderBy(list []string) ([]Order, error) {
+	return registeredModelGrammar.parseOrderBy(list)
+}
+
+// ParseModelVersionFilter parses a model-versions/search filter (name,
+// version_number, run_id, source_path and tags).
+func ParseModelVersionFilter(s string) ([]Clause, error) {
+	return modelVersionGrammar.parseFilter(s)
+}
+
+// ParseModelVersionOrderBy parses model-versions/search order_by.
+func ParseModelVersionOrderBy(list []string) ([]Order, error) {
+	return modelVersionGrammar.parseOrderBy(list)
+}

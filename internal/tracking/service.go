@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-ml/ferry/internal/audit"
 	"github.com/ferry-ml/ferry/internal/blob"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/filter"
@@ -76,10 +77,61 @@ func (s *Service) CreateExperiment(ctx context.Context, name, artifactLocation s
 		}
 	}
 	now := s.millis()
-	return s.store.CreateExperiment(ctx, Experiment{
+	id, err := s.store.CreateExperiment(ctx, Experiment{
 		Name: name, ArtifactLocation: artifactLocation, LifecycleStage: StageActive,
 		CreationTime: now, LastUpdateTime: now, Tags: tags,
 	}, s.root)
+	if err == nil {
+		s.noteExperiment(ctx, "create_experiment", id, nil)
+	}
+	return id, err
+}
+
+// Audit notes. Experiment and run lifecycle changes carry digests of the
+// experiment or run info before and after; data writes (metrics, params,
+// tags, inputs) carry the digest of what was written as "after" — metrics
+// and inputs only ever append and params never change, and reading the
+// old value of a tag would cost a read on the hottest path.
+
+func note(ctx context.Context, action, resource string, before, after any) {
+	if !audit.Recording(ctx) {
+		return
+	}
+	audit.Note(ctx, audit.Change{Action: "tracking." + action, Resource: resource,
+		Before: audit.Digest(before), After: audit.Digest(after)})
+}
+
+// RunURI is the audit resource of a run.
+func RunURI(id string) string { return "runs:/" + id }
+
+// ExperimentURI is the audit resource of an experiment.
+func ExperimentURI(id string) string { return "experiments:/" + id }
+
+// experimentState reads an experiment for an audit digest (nil if gone).
+func (s *Service) experimentState(ctx context.Context, id string) any {
+	if !audit.Recording(ctx) {
+		return nil
+	}
+	e, err := s.store.GetExperiment(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return e
+}
+
+func (s *Service) noteExperiment(ctx context.Context, action, id string, before any) {
+	note(ctx, action, ExperimentURI(id), before, s.experimentState(ctx, id))
+}
+
+func (s *Service) runState(ctx context.Context, id string) any {
+	if !audit.Recording(ctx) {
+		return nil
+	}
+	r, err := s.store.GetRun(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return r.Info
 }
 
 // GetExperiment returns an experiment by id.
@@ -113,7 +165,7 @@ func (s *Service) SearchExperiments(ctx context.Context, q ExperimentSearch) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	offset, err := decodePageToken(q.PageToken)
+	offset, err := DecodePageToken(q.PageToken)
 	if err != nil {
 		return nil, "", err
 	}
@@ -132,7 +184,7 @@ func (s *Service) SearchExperiments(ctx context.Context, q ExperimentSearch) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	exps, next := page(exps, offset, limit)
+	exps, next := Page(exps, offset, limit)
 	return exps, next, nil
 }
 
@@ -147,7 +199,12 @@ func (s *Service) UpdateExperiment(ctx context.Context, id, newName string) erro
 	if err := ValidateExperimentName(newName); err != nil {
 		return err
 	}
-	return s.store.RenameExperiment(ctx, id, newName, s.millis())
+	before := s.experimentState(ctx, id)
+	if err := s.store.RenameExperiment(ctx, id, newName, s.millis()); err != nil {
+		return err
+	}
+	s.noteExperiment(ctx, "rename_experiment", id, before)
+	return nil
 }
 
 // DeleteExperiment marks an experiment and its runs deleted.
@@ -155,7 +212,16 @@ func (s *Service) DeleteExperiment(ctx context.Context, id string) error {
 	if id == "" {
 		return MissingValue("experiment_id")
 	}
-	return s.store.SetExperimentStage(ctx, id, StageDeleted, s.millis())
+	return s.setExperimentStage(ctx, "delete_experiment", id, StageDeleted)
+}
+
+func (s *Service) setExperimentStage(ctx context.Context, action, id string, stage LifecycleStage) error {
+	before := s.experimentState(ctx, id)
+	if err := s.store.SetExperimentStage(ctx, id, stage, s.millis()); err != nil {
+		return err
+	}
+	s.noteExperiment(ctx, action, id, before)
+	return nil
 }
 
 // RestoreExperiment brings a deleted experiment and its runs back.
@@ -163,7 +229,7 @@ func (s *Service) RestoreExperiment(ctx context.Context, id string) error {
 	if id == "" {
 		return MissingValue("experiment_id")
 	}
-	return s.store.SetExperimentStage(ctx, id, StageActive, s.millis())
+	return s.setExperimentStage(ctx, "restore_experiment", id, StageActive)
 }
 
 // SetExperimentTag sets a tag on an active experiment.
@@ -177,7 +243,12 @@ func (s *Service) SetExperimentTag(ctx context.Context, id string, tag Tag) erro
 	if err := ValidateExperimentTag(tag); err != nil {
 		return err
 	}
-	return s.store.SetExperimentTag(ctx, id, tag)
+	before := s.experimentState(ctx, id)
+	if err := s.store.SetExperimentTag(ctx, id, tag); err != nil {
+		return err
+	}
+	s.noteExperiment(ctx, "set_experiment_tag", id, before)
+	return nil
 }
 
 // ---- runs
@@ -245,6 +316,7 @@ func (s *Service) CreateRun(ctx context.Context, req CreateRunRequest) (Run, err
 		return Run{}, err
 	}
 	run.Data.Sort()
+	note(ctx, "create_run", RunURI(run.Info.RunID), nil, run.Info)
 	return run, nil
 }
 
@@ -267,7 +339,13 @@ func (s *Service) UpdateRun(ctx context.Context, id string, u RunUpdate) (RunInf
 	if u.RunName != nil && *u.RunName == "" {
 		u.RunName = nil
 	}
-	return s.store.UpdateRun(ctx, id, u)
+	before := s.runState(ctx, id)
+	info, err := s.store.UpdateRun(ctx, id, u)
+	if err != nil {
+		return RunInfo{}, err
+	}
+	note(ctx, "update_run", RunURI(id), before, info)
+	return info, nil
 }
 
 // DeleteRun marks a run deleted.
@@ -275,7 +353,16 @@ func (s *Service) DeleteRun(ctx context.Context, id string) error {
 	if err := ValidateRunID(id, "run_id"); err != nil {
 		return err
 	}
-	return s.store.SetRunStage(ctx, id, StageDeleted, s.millis())
+	return s.setRunStage(ctx, "delete_run", id, StageDeleted)
+}
+
+func (s *Service) setRunStage(ctx context.Context, action, id string, stage LifecycleStage) error {
+	before := s.runState(ctx, id)
+	if err := s.store.SetRunStage(ctx, id, stage, s.millis()); err != nil {
+		return err
+	}
+	note(ctx, action, RunURI(id), before, s.runState(ctx, id))
+	return nil
 }
 
 // RestoreRun brings a deleted run back.
@@ -283,7 +370,7 @@ func (s *Service) RestoreRun(ctx context.Context, id string) error {
 	if err := ValidateRunID(id, "run_id"); err != nil {
 		return err
 	}
-	return s.store.SetRunStage(ctx, id, StageActive, s.millis())
+	return s.setRunStage(ctx, "restore_run", id, StageActive)
 }
 
 // LogMetric logs one metric value.
@@ -294,7 +381,16 @@ func (s *Service) LogMetric(ctx context.Context, runID string, m Metric) error {
 	if err := ValidateMetric(m, ""); err != nil {
 		return err
 	}
-	return s.store.LogBatch(ctx, runID, []Metric{m}, nil, nil)
+	return s.logBatch(ctx, "log_metric", runID, []Metric{m}, nil, nil)
+}
+
+// logBatch writes and notes a batch.
+func (s *Service) logBatch(ctx context.Context, action, runID string, metrics []Metric, params []Param, tags []Tag) error {
+	if err := s.store.LogBatch(ctx, runID, metrics, params, tags); err != nil {
+		return err
+	}
+	note(ctx, action, RunURI(runID), nil, RunData{Metrics: metrics, Params: params, Tags: tags})
+	return nil
 }
 
 // LogParam logs one param; logging it again with another value is an error.
@@ -308,7 +404,7 @@ func (s *Service) LogParam(ctx context.Context, runID string, p Param) error {
 	if err := ValidateParam(&p, ""); err != nil {
 		return err
 	}
-	return s.store.LogBatch(ctx, runID, nil, []Param{p}, nil)
+	return s.logBatch(ctx, "log_param", runID, nil, []Param{p}, nil)
 }
 
 // SetTag sets one run tag.
@@ -322,7 +418,7 @@ func (s *Service) SetTag(ctx context.Context, runID string, t Tag) error {
 	if err := ValidateTag(&t, ""); err != nil {
 		return err
 	}
-	return s.store.LogBatch(ctx, runID, nil, nil, []Tag{t})
+	return s.logBatch(ctx, "set_tag", runID, nil, nil, []Tag{t})
 }
 
 // DeleteTag removes a run tag.
@@ -333,7 +429,11 @@ func (s *Service) DeleteTag(ctx context.Context, runID, key string) error {
 	if key == "" {
 		return MissingValue("key")
 	}
-	return s.store.DeleteTag(ctx, runID, key)
+	if err := s.store.DeleteTag(ctx, runID, key); err != nil {
+		return err
+	}
+	note(ctx, "delete_tag", RunURI(runID), Tag{Key: key}, nil)
+	return nil
 }
 
 // LogBatch logs metrics, params and tags at once; a batch that fails
@@ -374,7 +474,7 @@ func (s *Service) LogBatch(ctx context.Context, runID string, metrics []Metric, 
 		}
 		return nil
 	}
-	return s.store.LogBatch(ctx, runID, metrics, params, tags)
+	return s.logBatch(ctx, "log_batch", runID, metrics, params, tags)
 }
 
 // LogModel appends an MLmodel description (JSON) to the run's
@@ -400,7 +500,7 @@ func (s *Service) LogModel(ctx context.Context, runID, modelJSON string) error {
 		// MLflow prints the missing keys as a Python set.
 		return errdefs.InvalidArgument("Model json is missing mandatory fields: {%s}", strings.Join(missing, ", "))
 	}
-	return s.store.UpdateTag(ctx, runID, TagLoggedModels, func(old string, found bool) (string, error) {
+	err := s.store.UpdateTag(ctx, runID, TagLoggedModels, func(old string, found bool) (string, error) {
 		var history []any
 		if found && old != "" {
 			if err := json.Unmarshal([]byte(old), &history); err != nil {
@@ -414,6 +514,11 @@ func (s *Service) LogModel(ctx context.Context, runID, modelJSON string) error {
 		}
 		return string(b), nil
 	})
+	if err != nil {
+		return err
+	}
+	note(ctx, "log_model", RunURI(runID), nil, model)
+	return nil
 }
 
 // LogInputs records datasets a run used.
@@ -430,7 +535,11 @@ func (s *Service) LogInputs(ctx context.Context, runID string, inputs []DatasetI
 		_, err := s.store.GetRun(ctx, runID)
 		return err
 	}
-	return s.store.LogInputs(ctx, runID, inputs)
+	if err := s.store.LogInputs(ctx, runID, inputs); err != nil {
+		return err
+	}
+	note(ctx, "log_inputs", RunURI(runID), nil, inputs)
+	return nil
 }
 
 // RunSearch is a runs/search request.
@@ -452,7 +561,7 @@ func (s *Service) SearchRuns(ctx context.Context, q RunSearch) ([]Run, string, e
 	if limit == 0 {
 		limit = 1000
 	}
-	offset, err := decodePageToken(q.PageToken)
+	offset, err := DecodePageToken(q.PageToken)
 	if err != nil {
 		return nil, "", err
 	}
@@ -474,7 +583,7 @@ func (s *Service) SearchRuns(ctx context.Context, q RunSearch) ([]Run, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	runs, next := page(runs, offset, limit)
+	runs, next := Page(runs, offset, limit)
 	return runs, next, nil
 }
 
@@ -699,7 +808,9 @@ type pageToken struct {
 	Offset int `json:"offset"`
 }
 
-func decodePageToken(tok string) (int, error) {
+// DecodePageToken reads the offset out of a page token made by
+// EncodePageToken ("" is the first page). Every Ferry search pages alike.
+func DecodePageToken(tok string) (int, error) {
 	if tok == "" {
 		return 0, nil
 	}
@@ -720,16 +831,17 @@ func decodePageToken(tok string) (int, error) {
 	return pt.Offset, nil
 }
 
-func encodePageToken(offset int) string {
+// EncodePageToken returns the token of the page starting at offset.
+func EncodePageToken(offset int) string {
 	b, _ := json.Marshal(pageToken{Offset: offset})
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// page trims a store result fetched with limit+1 rows and returns the
+// Page trims a store result fetched with limit+1 rows and returns the
 // token of the next page, if there is one.
-func page[T any](rows []T, offset, limit int) ([]T, string) {
+func Page[T any](rows []T, offset, limit int) ([]T, string) {
 	if len(rows) > limit {
-		return rows[:limit], encodePageToken(offset + limit)
+		return rows[:limit], EncodePageToken(offset + limit)
 	}
 	return rows, ""
 }

@@ -157,9 +157,10 @@ func badPathMessage(name string) string {
 	return fmt.Sprintf("Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '%s'", pyNormpath(name))
 }
 
-// validateKey checks a metric, param or tag key; field is the JSON path
-// used in the message ("key", "metrics[3].name", ...).
-func validateKey(name, field string) error {
+// ValidateKey checks a metric, param or tag key (run, experiment or
+// registry) as MLflow's _validate_tag_name; field is the JSON path used in
+// the message ("key", "metrics[3].name", ...).
+func ValidateKey(name, field string) error {
 	if !validKeyChars(name) {
 		return InvalidValue(field, name, badCharactersMessage)
 	}
@@ -182,7 +183,7 @@ func ValidateMetric(m Metric, prefix string) error {
 	if m.Key == "" && prefix == "" {
 		return MissingValue("key")
 	}
-	if err := validateKey(m.Key, joinPath(prefix, "name")); err != nil {
+	if err := ValidateKey(m.Key, joinPath(prefix, "name")); err != nil {
 		return err
 	}
 	if m.Timestamp < 0 {
@@ -198,7 +199,7 @@ func ValidateMetric(m Metric, prefix string) error {
 // ValidateParam checks a param and truncates an over-long value as MLflow
 // does by default (MLFLOW_TRUNCATE_LONG_VALUES).
 func ValidateParam(p *Param, prefix string) error {
-	if err := validateKey(p.Key, joinPath(prefix, "key")); err != nil {
+	if err := ValidateKey(p.Key, joinPath(prefix, "key")); err != nil {
 		return err
 	}
 	if utf8.RuneCountInString(p.Key) > MaxEntityKeyLength {
@@ -210,7 +211,7 @@ func ValidateParam(p *Param, prefix string) error {
 
 // ValidateTag checks a run tag and truncates an over-long value.
 func ValidateTag(t *Tag, prefix string) error {
-	if err := validateKey(t.Key, joinPath(prefix, "key")); err != nil {
+	if err := ValidateKey(t.Key, joinPath(prefix, "key")); err != nil {
 		return err
 	}
 	if utf8.RuneCountInString(t.Key) > MaxEntityKeyLength {
@@ -222,7 +223,7 @@ func ValidateTag(t *Tag, prefix string) error {
 
 // ValidateExperimentTag checks an experiment tag (no truncation).
 func ValidateExperimentTag(t Tag) error {
-	if err := validateKey(t.Key, "key"); err != nil {
+	if err := ValidateKey(t.Key, "key"); err != nil {
 		return err
 	}
 	if utf8.RuneCountInString(t.Key) > MaxExperimentTagKey {

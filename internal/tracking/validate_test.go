@@ -58,7 +58,7 @@ func TestValidateKey(t *testing.T) {
 		{"a/", "would resolve to 'a'"},
 		{".", "would resolve to '.'"},
 	} {
-		err := validateKey(tc.key, "key")
+		err := ValidateKey(tc.key, "key")
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%q: unexpected error %v", tc.key, err)
@@ -165,13 +165,13 @@ func TestArtifactKey(t *testing.T) {
 
 func TestPageTokens(t *testing.T) {
 	for _, off := range []int{0, 1, 1000, 49999} {
-		got, err := decodePageToken(encodePageToken(off))
+		got, err := DecodePageToken(EncodePageToken(off))
 		if err != nil || got != off {
 			t.Errorf("round trip %d: %d %v", off, got, err)
 		}
 	}
 	for _, bad := range []string{"!!!", "bm90IGpzb24=", "eyJvZmZzZXQiOiAtNX0="} {
-		if _, err := decodePageToken(bad); !errors.Is(err, errdefs.ErrInvalidArgument) {
+		if _, err := DecodePageToken(bad); !errors.Is(err, errdefs.ErrInvalidArgument) {
 			t.Errorf("token %q: %v", bad, err)
 		}
 	}
@@ -206,7 +206,7 @@ func TestSampleSteps(t *testing.T) {
 func TestGenerateRunName(t *testing.T) {
 	re := regexp.MustCompile(`^[a-z]+-[a-z]+-\d{1,3}$`)
 	for i := 0; i < 100; i++ {
-		if n := GenerateRunName(); !re.MatchString(n) || validateKey(n, "k") != nil {
+		if n := GenerateRunName(); !re.MatchString(n) || ValidateKey(n, "k") != nil {
 			t.Fatalf("bad generated name %q", n)
 		}
 	}

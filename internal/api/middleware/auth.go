@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ferry-ml/ferry/internal/audit"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 )
 
@@ -104,6 +105,9 @@ type AuditEvent struct {
 	// upload the handler abandoned).
 	BodySHA256 string
 	BodyBytes  int64
+	// Changes are what the domain services noted (audit.Note) while
+	// serving the request; empty when nothing changed.
+	Changes []audit.Change
 }
 
 // Auditor records mutating requests. Audit runs after the response has

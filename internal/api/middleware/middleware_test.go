@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -367,7 +368,7 @@ func TestAudit(t *testing.T) {
 			t.Errorf("event %d lacks id/time/remote: %+v", i, got)
 		}
 		got.RequestID, got.Time, got.Remote = w.RequestID, w.Time, w.Remote
-		if got != w {
+		if !reflect.DeepEqual(got, w) {
 			t.Errorf("event %d:\n got %+v\nwant %+v", i, got, w)
 		}
 	}

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-ml/ferry/internal/audit"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 )
 
@@ -312,6 +314,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	audited := rt.perm >= Write
 	var body *hashingBody
+	var notes *audit.Notes
 	if r.Body != nil && r.Body != http.NoBody {
 		if rt.limit >= 0 {
 			r.Body = http.MaxBytesReader(rec, r.Body, rt.limit)
@@ -329,7 +332,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			answerPanic(rec, r, rt.router.logger, rt.ew, p)
 		}
 		if audited {
-			rt.audit(r, info, rec, body)
+			rt.audit(r, info, rec, body, notes)
 		}
 	}()
 
@@ -349,6 +352,13 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if audited {
+		// Domain services note what they change (audit.Note) on this
+		// request's context; the audit event carries the notes.
+		var ctx context.Context
+		ctx, notes = audit.WithNotes(r.Context(), info.Principal.Name)
+		r = r.WithContext(ctx)
+	}
 	rt.h.ServeHTTP(rec, r)
 }
 
@@ -366,7 +376,7 @@ func (rt *route) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // audit finishes the body hash (draining what is left of a size-limited
 // body) and hands the event to the Auditor.
-func (rt *route) audit(r *http.Request, info *Info, rec *recorder, body *hashingBody) {
+func (rt *route) audit(r *http.Request, info *Info, rec *recorder, body *hashingBody, notes *audit.Notes) {
 	ev := AuditEvent{
 		Time:      info.Start,
 		RequestID: info.ID,
@@ -384,6 +394,9 @@ func (rt *route) audit(r *http.Request, info *Info, rec *recorder, body *hashing
 	}
 	if info.Authenticated {
 		ev.Principal = info.Principal.Name
+	}
+	if notes != nil {
+		ev.Changes = notes.Changes()
 	}
 	switch {
 	case body == nil:

@@ -1,0 +1,143 @@
+package registry
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/tracking"
+)
+
+// Limits of MLflow 2.x's registry (mlflow/utils/validation.py).
+const (
+	MaxAliasLength    = 255
+	MaxCommentLength  = 5000
+)
+
+func missing(param string) error { return tracking.MissingValue(param) }
+
+// ValidateModelName checks a registered model name.
+func ValidateModelName(name string) error {
+	if name == "" {
+		return missing("name")
+	}
+	return nil
+}
+
+// ValidateTagKey checks a registry tag key as MLflow's _validate_tag_name.
+func ValidateTagKey(key string) error {
+	if key == "" {
+		return missing("key")
+	}
+	return tracking.ValidateKey(key, "key")
+}
+
+// ValidateTag checks a registry tag: the key rules of every MLflow tag,
+// a key of at most 250 and a value of at most 5000 characters — the
+// limits of experiment tags.
+func ValidateTag(t Tag) error {
+	if t.Key == "" {
+		return missing("key")
+	}
+	return tracking.ValidateExperimentTag(tracking.Tag{Key: t.Key, Value: t.Value})
+}
+
+var aliasRE = regexp.MustCompile(`^[\w\-]*$`)
+var reservedVersionAlias = regexp.MustCompile(`^[vV]\d+$`)
+
+// ValidateAliasName checks an alias's form.
+func ValidateAliasName(alias string) error {
+	if alias == "" {
+		return errdefs.InvalidArgument("Registered model alias name cannot be empty.")
+	}
+	if !aliasRE.MatchString(alias) {
+		return errdefs.InvalidArgument("Invalid alias name: '%s'. Names may only contain alphanumerics, underscores (_), and dashes (-).", alias)
+	}
+	if len(alias) > MaxAliasLength {
+		return errdefs.InvalidArgument("'Registered model alias name' exceeds the maximum length of %d characters", MaxAliasLength)
+	}
+	return nil
+}
+
+// ValidateAlias checks an alias in any request (set, delete, get), as
+// MLflow does: its form, and the names MLflow reserves — "latest" and
+// "v<digits>", which name versions in models:/ URIs.
+func ValidateAlias(alias string) error {
+	if err := ValidateAliasName(alias); err != nil {
+		return err
+	}
+	if strings.EqualFold(alias, "latest") {
+		return errdefs.InvalidArgument("'%s' alias name (case insensitive) is reserved.", alias)
+	}
+	if reservedVersionAlias.MatchString(alias) {
+		return errdefs.InvalidArgument("Version alias name '%s' is reserved.", alias)
+	}
+	return nil
+}
+
+// ParseVersion reads a version number sent as a string, accepting what
+// Python's int() accepts (surrounding space, a sign, "_" between digits).
+// Numbers below 1 parse; no version has them, so they are not found.
+func ParseVersion(v string) (int64, error) {
+	t := strings.TrimSpace(v)
+	digits := strings.TrimLeft(t, "+-")
+	ok := len(t)-len(digits) <= 1 && digits != "" && digits[0] != '_' && digits[len(digits)-1] != '_' && !strings.Contains(digits, "__")
+	n, err := strconv.ParseInt(strings.ReplaceAll(t, "_", ""), 10, 64)
+	if !ok || err != nil {
+		return 0, errdefs.InvalidArgument("Parameter 'version' must be an integer, got '%s'.", v)
+	}
+	return n, nil
+}
+
+// CanonicalStage returns MLflow's spelling of a stage given in any case.
+func CanonicalStage(stage string) (string, error) {
+	for _, s := range Stages {
+		if strings.EqualFold(s, stage) {
+			return s, nil
+		}
+	}
+	return "", errdefs.InvalidArgument("Invalid Model Version stage: %s. Value must be one of None, Staging, Production, Archived.", stage)
+}
+
+// ValidateSource refuses version sources that escape the artifact root:
+// local paths (Ferry's runs keep their artifacts behind mlflow-artifacts:,
+// so no local path lies inside a run's artifact directory) and any URI
+// whose path holds relative references, also when percent-encoded.
+func ValidateSource(source, runID string) error {
+	u, err := url.Parse(source)
+	if err != nil || u.Scheme == "" || u.Scheme == "file" || len(u.Scheme) == 1 /* C:\ */ {
+		return errdefs.InvalidArgument("Invalid model version source: '%s'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id.", source)
+	}
+	p := source
+	for i := 0; i < 10; i++ {
+		d, err := url.PathUnescape(p)
+		if err != nil || d == p {
+			break
+		}
+		p = d
+	}
+	if u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(p, "\\\x00") || hasDotSegment(p) {
+		return errdefs.InvalidArgument("Invalid model version source: '%s'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path.", source)
+	}
+	if u.Scheme == "runs" {
+		id, _, _ := strings.Cut(strings.TrimPrefix(source, "runs:/"), "/")
+		if id == "" || !strings.HasPrefix(source, "runs:/") {
+			return errdefs.InvalidArgument("Invalid model version source: '%s'. A runs:/ source must be runs:/<run_id>/<path>.", source)
+		}
+		if runID != "" && id != runID {
+			return errdefs.InvalidArgument("Invalid model version source: '%s'. The run_id request parameter (%s) does not match the run of the source.", source, runID)
+		}
+	}
+	return nil
+}
+
+func hasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if seg == ".." || seg == "." {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,21 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ferry-ml/ferry/internal/store/postgres"
+	"github.com/ferry-ml/ferry/internal/store/storetest"
+)
+
+func TestRegistryConformance(t *testing.T) {
+	base := dsn(t)
+	storetest.RunRegistry(t, func(t *testing.T) storetest.RegistryStore {
+		s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
