@@ -13,14 +13,21 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ferry-ml/ferry/internal/api/middleware"
 	"github.com/ferry-ml/ferry/internal/api/mlflow"
+	v1 "github.com/ferry-ml/ferry/internal/api/v1"
+	"github.com/ferry-ml/ferry/internal/audit"
 	"github.com/ferry-ml/ferry/internal/blob"
 	"github.com/ferry-ml/ferry/internal/blob/fs"
 	"github.com/ferry-ml/ferry/internal/config"
+	"github.com/ferry-ml/ferry/internal/governance"
+	"github.com/ferry-ml/ferry/internal/lineage"
+	"github.com/ferry-ml/ferry/internal/registry"
 	"github.com/ferry-ml/ferry/internal/store/postgres"
 	"github.com/ferry-ml/ferry/internal/store/sqlite"
 	"github.com/ferry-ml/ferry/internal/store/sqlstore"
@@ -33,12 +40,15 @@ var Version = "0.1.0-dev"
 
 // App is a wired Ferry server.
 type App struct {
-	cfg       config.Config
-	log       *slog.Logger
-	store     *sqlstore.Store
-	artifacts blob.Store
-	tracking  *tracking.Service
-	handler   http.Handler
+	cfg        config.Config
+	log        *slog.Logger
+	store      *sqlstore.Store
+	artifacts  blob.Store
+	audit      *audit.Log
+	tracking   *tracking.Service
+	registry   *registry.Service
+	governance *governance.Service
+	handler    http.Handler
 }
 
 // New opens storage and builds the services and HTTP handler.
@@ -60,14 +70,34 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, fmt.Errorf("artifacts: %w", err)
 	}
 	a.artifacts = fsStore
+	if a.audit, err = openAudit(cfg, a.store, log); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.tracking = tracking.NewService(a.store, a.artifacts, tracking.Options{ArtifactRoot: tracking.ArtifactScheme})
 	if err := a.tracking.Init(ctx); err != nil {
 		a.Close()
 		return nil, fmt.Errorf("init tracking: %w", err)
 	}
+	a.registry = registry.NewService(a.store, a.tracking, registry.Options{AllowSelfApproval: cfg.SelfApproval})
+	graph := lineage.New(
+		lineage.TrackingSource{Runs: a.tracking, Datasets: a.store},
+		lineage.RegistrySource{Versions: a.registry},
+	)
+	a.governance, err = governance.New(a.registry, a.store, a.tracking, governance.Options{
+		PolicyFile: cfg.PolicyFile, Artifacts: a.artifacts, Lineage: graph, History: a.audit, Logger: log,
+	})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.registry.SetGate(a.governance)
 
-	router := middleware.NewRouter(middleware.RouterConfig{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes})
-	mlflow.New(a.tracking, a.artifacts, mlflow.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes}).Register(router)
+	router := middleware.NewRouter(middleware.RouterConfig{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
+		Auditor: auditor{a.audit}})
+	mlflow.New(a.tracking, a.artifacts, mlflow.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
+		Registry: a.registry}).Register(router)
+	v1.New(a.registry, a.governance, graph, a.audit, log).Register(router)
 	a.handler = middleware.Chain(
 		middleware.RequestIDs(),
 		middleware.AccessLog(log),
@@ -79,9 +109,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 // Handler is the whole HTTP surface.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// ReloadPolicy reads the global policy file again; on error the policy
+// in force stays.
+func (a *App) ReloadPolicy() error { return a.governance.ReloadPolicy() }
+
 // Close releases storage.
 func (a *App) Close() error {
-	err := a.store.Close()
+	var err error
+	if a.audit != nil {
+		err = a.audit.Close()
+	}
+	err = errors.Join(err, a.store.Close())
 	if c, ok := a.artifacts.(io.Closer); ok {
 		err = errors.Join(err, c.Close())
 	}
@@ -121,6 +159,30 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// reloadOnHUP reloads the global policy file on SIGHUP; a file that does
+// not parse is logged with its line and column and the policy in force
+// stays.
+func reloadOnHUP(ctx context.Context, a *App, log *slog.Logger) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				if err := a.ReloadPolicy(); err != nil {
+					log.Error("policy reload refused; the previous policy stays in force", "error", err.Error())
+				}
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
 // NewLogger builds the process logger from the configuration.
 func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
@@ -156,6 +218,8 @@ func RunServer(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	log.Info("ferry listening", "url", "http://"+ln.Addr().String(), "version", Version,
 		"store", storeName, "artifacts", cfg.ArtifactsPath(), "dev", cfg.Dev,
 		"startup_ms", time.Since(start).Milliseconds())
+	stopHUP := reloadOnHUP(ctx, a, log)
+	defer stopHUP()
 	if cfg.Dev {
 		fmt.Fprintf(stderr, "\nFerry dev server: data in %s (throwaway)\n  export MLFLOW_TRACKING_URI=http://%s\n\n",
 			cfg.DataDir, strings.Replace(ln.Addr().String(), "127.0.0.1", "localhost", 1))

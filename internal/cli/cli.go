@@ -1,12 +1,27 @@
-// Package cli is Ferry's command-line client for people: `ferry
+// Package cli is Ferry's command-line client for people. `ferry
 // experiments list`, `ferry runs list` and `ferry runs show` talk to a
 // running Ferry (or any MLflow-compatible) server over the MLflow REST API
-// 2.0 and print aligned tables and readable reports, or with --json the
-// server's own JSON objects for scripts.
+// 2.0; the governance commands talk to Ferry's native API (/api/v1):
+//
+//   - `ferry lineage URI` draws what a model version, run or dataset came
+//     from and what came of it, as a tree;
+//   - `ferry models approve|reject|show|reviews|card` review a model
+//     version, report it and its reviews, and fetch its model card;
+//   - `ferry policy check|show|set|unset|reload` explain the policy gates'
+//     verdict on a move and manage the policies;
+//   - `ferry audit verify|log` check the audit trail's hash chain and
+//     signatures and list its entries.
+//
+// Commands print aligned tables and readable reports, or with --json the
+// server's own JSON objects, pretty-printed, for scripts.
 //
 // Main is the entry point; cmd/ferry dispatches every subcommand other
 // than `server` and `version` to it. Exit codes: 0 success, 1 an error
-// from or while reaching the server, 2 a usage error.
+// from or while reaching the server, 2 a usage error. Two commands are
+// verdicts that scripts and CI jobs test with the exit code: `ferry policy
+// check` exits 1 when the policies refuse the move and `ferry audit
+// verify` exits 1 when the audit trail is broken (also with --json); the
+// verdict is then on stdout and stderr stays empty, unlike for errors.
 package cli
 
 import (
@@ -43,14 +58,28 @@ const Usage = `Usage:
   ferry runs list --experiment NAME_OR_ID [--filter F] [--order-by O]... [--columns C,...]
                   [--view active|deleted|all] [--max N]
   ferry runs show RUN_ID [--all]
+  ferry lineage URI [--depth N]
+  ferry models show NAME VERSION
+  ferry models approve NAME VERSION [--comment TEXT]
+  ferry models reject NAME VERSION [--comment TEXT]
+  ferry models reviews NAME VERSION
+  ferry models card NAME VERSION [--format json|md|html] [-o FILE]
+  ferry policy check URI (--alias A | --stage S | --deploy [--endpoint E])
+  ferry policy show [NAME]
+  ferry policy set NAME FILE
+  ferry policy unset NAME
+  ferry policy reload
+  ferry audit verify
+  ferry audit log [--resource R] [--actor A] [--after SEQ] [--before SEQ] [--limit N] [--newest]
 
 ` + globalUsage + `
 Run 'ferry <command> <subcommand> --help' for details.
 `
 
-// command is one `ferry <group> <name>` subcommand. setup registers the
-// command's flags on fs and returns the function that runs it with the
-// positional arguments.
+// command is one `ferry <group> <name>` subcommand, or with an empty
+// name the only command of its group (`ferry lineage URI`). setup
+// registers the command's flags on fs and returns the function that runs
+// it with the positional arguments.
 type command struct {
 	group, name string
 	aliases     []string
@@ -63,6 +92,19 @@ func commands() []command {
 		{group: "experiments", name: "list", aliases: []string{"ls"}, usage: experimentsListUsage, setup: experimentsList},
 		{group: "runs", name: "list", aliases: []string{"ls"}, usage: runsListUsage, setup: runsList},
 		{group: "runs", name: "show", aliases: []string{"get"}, usage: runsShowUsage, setup: runsShow},
+		{group: "lineage", usage: lineageUsage, setup: lineageCmd},
+		{group: "models", name: "show", aliases: []string{"get"}, usage: modelsShowUsage, setup: modelsShow},
+		{group: "models", name: "approve", usage: modelsApproveUsage, setup: modelsReview("approve")},
+		{group: "models", name: "reject", usage: modelsRejectUsage, setup: modelsReview("reject")},
+		{group: "models", name: "reviews", usage: modelsReviewsUsage, setup: modelsReviews},
+		{group: "models", name: "card", usage: modelsCardUsage, setup: modelsCard},
+		{group: "policy", name: "check", usage: policyCheckUsage, setup: policyCheck},
+		{group: "policy", name: "show", aliases: []string{"get"}, usage: policyShowUsage, setup: policyShow},
+		{group: "policy", name: "set", usage: policySetUsage, setup: policySet},
+		{group: "policy", name: "unset", aliases: []string{"rm"}, usage: policyUnsetUsage, setup: policyUnset},
+		{group: "policy", name: "reload", usage: policyReloadUsage, setup: policyReload},
+		{group: "audit", name: "verify", usage: auditVerifyUsage, setup: auditVerify},
+		{group: "audit", name: "log", aliases: []string{"list", "ls"}, usage: auditLogUsage, setup: auditLog},
 	}
 }
 
@@ -98,8 +140,14 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// errVerdict ends a command whose negative outcome is its answer and is
+// already printed (a refused policy check, a broken audit trail): exit 1
+// with nothing on stderr.
+var errVerdict = errors.New("negative verdict")
+
 // Main runs `ferry <args...>` for the client subcommands. args[0] is the
-// command group (experiments, runs); getenv supplies FERRY_URL.
+// command group (experiments, runs, lineage, models, policy, audit);
+// getenv supplies FERRY_URL.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -120,35 +168,42 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return exitUsage
 	}
 
-	// Global flags may come before the subcommand: ferry runs --json list.
 	var g globals
-	gfs := newFlagSet(group)
-	g.register(gfs)
-	if err := gfs.Parse(args[1:]); err != nil {
-		return usageFailure(stderr, flagError(err), groupUsage(group, cmds))
-	}
-	rest := gfs.Args()
-	if len(rest) == 0 {
-		if g.help {
-			fmt.Fprint(stdout, groupUsage(group, cmds))
-			return exitOK
-		}
-		return usageFailure(stderr, "missing subcommand for "+group, groupUsage(group, cmds))
-	}
 	var cmd *command
-	for i := range cmds {
-		if cmds[i].name == rest[0] || slices.Contains(cmds[i].aliases, rest[0]) {
-			cmd = &cmds[i]
+	var rest []string
+	if len(cmds) == 1 && cmds[0].name == "" {
+		// A group that is one command: ferry lineage URI.
+		cmd, rest = &cmds[0], args[1:]
+	} else {
+		// Global flags may come before the subcommand: ferry runs --json list.
+		gfs := newFlagSet(group)
+		g.register(gfs)
+		if err := gfs.Parse(args[1:]); err != nil {
+			return usageFailure(stderr, flagError(err), groupUsage(group, cmds))
 		}
-	}
-	if cmd == nil {
-		return usageFailure(stderr, fmt.Sprintf("unknown command %q", group+" "+rest[0]), groupUsage(group, cmds))
+		rest = gfs.Args()
+		if len(rest) == 0 {
+			if g.help {
+				fmt.Fprint(stdout, groupUsage(group, cmds))
+				return exitOK
+			}
+			return usageFailure(stderr, "missing subcommand for "+group, groupUsage(group, cmds))
+		}
+		for i := range cmds {
+			if cmds[i].name == rest[0] || slices.Contains(cmds[i].aliases, rest[0]) {
+				cmd = &cmds[i]
+			}
+		}
+		if cmd == nil {
+			return usageFailure(stderr, fmt.Sprintf("unknown command %q", group+" "+rest[0]), groupUsage(group, cmds))
+		}
+		rest = rest[1:]
 	}
 
-	fs := newFlagSet(group + " " + cmd.name)
+	fs := newFlagSet(strings.TrimSpace(group + " " + cmd.name))
 	g.register(fs)
 	run := cmd.setup(fs)
-	pos, err := parseInterspersed(fs, rest[1:])
+	pos, err := parseInterspersed(fs, rest)
 	if err != nil {
 		return usageFailure(stderr, flagError(err), cmd.usage)
 	}
@@ -172,6 +227,8 @@ func report(stderr io.Writer, server, usage string, err error) int {
 	var ue *usageError
 	var unreachable *unreachableError
 	switch {
+	case errors.Is(err, errVerdict):
+		// The command printed its verdict.
 	case errors.As(err, &ue):
 		return usageFailure(stderr, ue.msg, usage)
 	case errors.As(err, &unreachable):

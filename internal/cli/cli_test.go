@@ -34,12 +34,16 @@ type fixture struct {
 	runs map[string]string // run name → run id
 }
 
-// newServer starts Ferry over a fresh data directory.
-func newServer(t *testing.T) *httptest.Server {
+// newServer starts Ferry over a fresh data directory; opts adjust the
+// configuration first.
+func newServer(t *testing.T, opts ...func(*config.Config)) *httptest.Server {
 	t.Helper()
 	cfg, err := config.Load(config.Source{Args: []string{"--data", t.TempDir()}, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -35,6 +35,13 @@ type Config struct {
 	IdleTimeout       time.Duration
 	InsecureListen    bool
 	Dev               bool
+	// PolicyFile is the global policy-gate document ("" = none).
+	PolicyFile string
+	// SelfApproval lets the author of a model version approve it.
+	SelfApproval bool
+	// AuditTrustedKeys are further Ed25519 public keys (PEM files) whose
+	// audit checkpoints verify: the keys of other servers sharing the store.
+	AuditTrustedKeys []string
 }
 
 // setting is one configuration key: its name in files (and, upper-cased
@@ -160,8 +167,22 @@ func settings() []setting {
 			duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 		{"insecure_listen", "allow a non-loopback address without authentication (unsafe)", "false", "",
 			boolean(func(c *Config) *bool { return &c.InsecureListen })},
-		{"dev", "dev preset: throwaway data directory, debug text logs", "false", "",
+		{"dev", "dev preset: throwaway data directory, debug text logs, self-approval allowed", "false", "",
 			boolean(func(c *Config) *bool { return &c.Dev })},
+		{"policy_file", "global policy-gate YAML (see docs/policy.md); reloaded on SIGHUP and POST /api/v1/policy/reload", "", "",
+			str(func(c *Config) *string { return &c.PolicyFile })},
+		{"registry_self_approval", "whether the author of a model version may approve it", "false", "true",
+			boolean(func(c *Config) *bool { return &c.SelfApproval })},
+		{"audit_trusted_keys", "comma-separated PEM files of other servers' audit public keys (shared Postgres)", "", "",
+			func(c *Config, v string) error {
+				c.AuditTrustedKeys = nil
+				for _, f := range strings.Split(v, ",") {
+					if f = strings.TrimSpace(f); f != "" {
+						c.AuditTrustedKeys = append(c.AuditTrustedKeys, f)
+					}
+				}
+				return nil
+			}},
 	}
 }
 

@@ -196,10 +196,13 @@ func kindOf(uri string) string {
 	return "unknown"
 }
 
-// DatasetURI names a dataset by name and digest.
+// DatasetURI names a dataset by name and digest, percent-encoding what
+// would be ambiguous ("/", "@", "%", spaces).
 func DatasetURI(name, digest string) string {
-	return "datasets:/" + url.PathEscape(name) + "@" + url.PathEscape(digest)
+	return "datasets:/" + escapePart(name) + "@" + escapePart(digest)
 }
+
+func escapePart(s string) string { return strings.ReplaceAll(url.PathEscape(s), "@", "%40") }
 
 // ParseDatasetURI splits a datasets:/ URI.
 func ParseDatasetURI(uri string) (name, digest string, err error) {

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,6 +159,9 @@ func (s *Service) CreateRegisteredModel(ctx context.Context, name, description s
 			return RegisteredModel{}, err
 		}
 	}
+	if err := ValidateText("description", description); err != nil {
+		return RegisteredModel{}, err
+	}
 	now := s.millis()
 	m := RegisteredModel{Name: name, CreationTime: now, LastUpdatedTime: now, Description: description,
 		Tags: dedupTags(tags), UserID: audit.Actor(ctx)}
@@ -214,6 +218,9 @@ func (s *Service) UpdateRegisteredModel(ctx context.Context, name, description s
 	if err := ValidateModelName(name); err != nil {
 		return RegisteredModel{}, err
 	}
+	if err := ValidateText("description", description); err != nil {
+		return RegisteredModel{}, err
+	}
 	before, err := s.store.GetRegisteredModel(ctx, name)
 	if err != nil {
 		return RegisteredModel{}, err
@@ -257,35 +264,57 @@ const (
 
 // SearchRegisteredModels searches models with MLflow's filter grammar.
 func (s *Service) SearchRegisteredModels(ctx context.Context, filterStr string, maxResults int64, orderBy []string, pageToken string) ([]RegisteredModel, string, error) {
-	limit, err := checkMaxResults(maxResults, DefaultModelResults, MaxModelResults)
+	return search(searchRequest{filterStr, maxResults, orderBy, pageToken, DefaultModelResults, MaxModelResults},
+		filter.ParseRegisteredModelFilter, filter.ParseRegisteredModelOrderBy,
+		func(cl []filter.Clause, ob []filter.Order, offset, limit int) ([]RegisteredModel, error) {
+			return s.store.SearchRegisteredModels(ctx, ModelQuery{Filter: cl, OrderBy: ob, Offset: offset, Limit: limit})
+		})
+}
+
+// searchRequest is a registry search as MLflow's API takes it.
+type searchRequest struct {
+	filter     string
+	maxResults int64
+	orderBy    []string
+	pageToken  string
+	def, max   int64 // max_results default and limit
+}
+
+// search parses and checks a registry search and runs one page of it.
+func search[T any](q searchRequest, parseFilter func(string) ([]filter.Clause, error), parseOrder func([]string) ([]filter.Order, error),
+	run func(cl []filter.Clause, ob []filter.Order, offset, limit int) ([]T, error)) ([]T, string, error) {
+	limit, err := checkMaxResults(q.maxResults, q.def, q.max)
 	if err != nil {
 		return nil, "", err
 	}
-	clauses, err := filter.ParseRegisteredModelFilter(filterStr)
+	clauses, err := parseFilter(q.filter)
 	if err != nil {
 		return nil, "", err
 	}
-	orders, err := filter.ParseRegisteredModelOrderBy(orderBy)
+	orders, err := parseOrder(q.orderBy)
 	if err != nil {
 		return nil, "", err
 	}
-	offset, err := tracking.DecodePageToken(pageToken)
+	offset, err := tracking.DecodePageToken(q.pageToken)
 	if err != nil {
 		return nil, "", err
 	}
-	ms, err := s.store.SearchRegisteredModels(ctx, ModelQuery{Filter: clauses, OrderBy: orders, Offset: offset, Limit: limit + 1})
+	rows, err := run(clauses, orders, offset, limit+1)
 	if err != nil {
 		return nil, "", err
 	}
-	ms, next := tracking.Page(ms, offset, limit)
-	return ms, next, nil
+	rows, next := tracking.Page(rows, offset, limit)
+	return rows, next, nil
 }
 
 func checkMaxResults(n, def, max int64) (int, error) {
 	if n == 0 {
 		n = def
 	}
-	if n < 1 || n > max {
+	if n < 1 {
+		return 0, errdefs.InvalidArgument("Invalid value for max_results. It must be a positive integer, but got %d", n)
+	}
+	if n > max {
 		return 0, errdefs.InvalidArgument("Invalid value for request parameter max_results. It must be at most %d, but got value %d", max, n)
 	}
 	return int(n), nil
@@ -297,6 +326,9 @@ func (s *Service) GetLatestVersions(ctx context.Context, name string, stages []s
 	if err := ValidateModelName(name); err != nil {
 		return nil, err
 	}
+	if _, err := s.store.GetRegisteredModel(ctx, name); err != nil {
+		return nil, err
+	}
 	canon := make([]string, 0, len(stages))
 	for _, st := range stages {
 		c, err := CanonicalStage(st)
@@ -304,9 +336,6 @@ func (s *Service) GetLatestVersions(ctx context.Context, name string, stages []s
 			return nil, err
 		}
 		canon = append(canon, c)
-	}
-	if _, err := s.store.GetRegisteredModel(ctx, name); err != nil {
-		return nil, err
 	}
 	return s.store.LatestVersions(ctx, name, canon)
 }
@@ -366,6 +395,9 @@ func (s *Service) SetAlias(ctx context.Context, name, alias, version string) err
 	unlock := s.lock(name)
 	defer unlock()
 	before, err := s.store.GetRegisteredModel(ctx, name)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return VersionNotFound(name, v) // MLflow checks the version only
+	}
 	if err != nil {
 		return err
 	}
@@ -453,6 +485,11 @@ func (s *Service) CreateModelVersion(ctx context.Context, req CreateVersion) (Mo
 			return ModelVersion{}, err
 		}
 	}
+	for _, f := range [][2]string{{"source", req.Source}, {"run_id", req.RunID}, {"run_link", req.RunLink}, {"description", req.Description}} {
+		if err := ValidateText(f[0], f[1]); err != nil {
+			return ModelVersion{}, err
+		}
+	}
 	storage, err := s.resolveSource(ctx, req.Source, req.RunID)
 	if err != nil {
 		return ModelVersion{}, err
@@ -513,10 +550,7 @@ func (s *Service) resolveSource(ctx context.Context, source, runID string) (stri
 
 // GetModelVersion returns one version.
 func (s *Service) GetModelVersion(ctx context.Context, name, version string) (ModelVersion, error) {
-	if err := ValidateModelName(name); err != nil {
-		return ModelVersion{}, err
-	}
-	v, err := ParseVersion(version)
+	v, err := nameVersion(name, version)
 	if err != nil {
 		return ModelVersion{}, err
 	}
@@ -525,11 +559,11 @@ func (s *Service) GetModelVersion(ctx context.Context, name, version string) (Mo
 
 // UpdateModelVersion sets a version's description.
 func (s *Service) UpdateModelVersion(ctx context.Context, name, version, description string) (ModelVersion, error) {
-	if err := ValidateModelName(name); err != nil {
+	v, err := nameVersion(name, version)
+	if err != nil {
 		return ModelVersion{}, err
 	}
-	v, err := ParseVersion(version)
-	if err != nil {
+	if err := ValidateText("description", description); err != nil {
 		return ModelVersion{}, err
 	}
 	before, err := s.store.GetModelVersion(ctx, name, v)
@@ -547,10 +581,7 @@ func (s *Service) UpdateModelVersion(ctx context.Context, name, version, descrip
 // TransitionStage moves a version to a stage (after the gate allows it),
 // optionally archiving the versions already there.
 func (s *Service) TransitionStage(ctx context.Context, name, version, stage string, archiveExisting bool) (ModelVersion, error) {
-	if err := ValidateModelName(name); err != nil {
-		return ModelVersion{}, err
-	}
-	v, err := ParseVersion(version)
+	v, err := nameVersion(name, version)
 	if err != nil {
 		return ModelVersion{}, err
 	}
@@ -596,10 +627,7 @@ func (s *Service) TransitionStage(ctx context.Context, name, version, stage stri
 
 // DeleteModelVersion deletes a version; its number is never reused.
 func (s *Service) DeleteModelVersion(ctx context.Context, name, version string) error {
-	if err := ValidateModelName(name); err != nil {
-		return err
-	}
-	v, err := ParseVersion(version)
+	v, err := nameVersion(name, version)
 	if err != nil {
 		return err
 	}
@@ -618,28 +646,11 @@ func (s *Service) DeleteModelVersion(ctx context.Context, name, version string) 
 
 // SearchModelVersions searches versions with MLflow's filter grammar.
 func (s *Service) SearchModelVersions(ctx context.Context, filterStr string, maxResults int64, orderBy []string, pageToken string) ([]ModelVersion, string, error) {
-	limit, err := checkMaxResults(maxResults, DefaultVersionResults, MaxVersionResults)
-	if err != nil {
-		return nil, "", err
-	}
-	clauses, err := filter.ParseModelVersionFilter(filterStr)
-	if err != nil {
-		return nil, "", err
-	}
-	orders, err := filter.ParseModelVersionOrderBy(orderBy)
-	if err != nil {
-		return nil, "", err
-	}
-	offset, err := tracking.DecodePageToken(pageToken)
-	if err != nil {
-		return nil, "", err
-	}
-	vs, err := s.store.SearchModelVersions(ctx, VersionQuery{Filter: clauses, OrderBy: orders, Offset: offset, Limit: limit + 1})
-	if err != nil {
-		return nil, "", err
-	}
-	vs, next := tracking.Page(vs, offset, limit)
-	return vs, next, nil
+	return search(searchRequest{filterStr, maxResults, orderBy, pageToken, DefaultVersionResults, MaxVersionResults},
+		filter.ParseModelVersionFilter, filter.ParseModelVersionOrderBy,
+		func(cl []filter.Clause, ob []filter.Order, offset, limit int) ([]ModelVersion, error) {
+			return s.store.SearchModelVersions(ctx, VersionQuery{Filter: cl, OrderBy: ob, Offset: offset, Limit: limit})
+		})
 }
 
 // GetDownloadURI returns a version's download URI as MLflow does: the
@@ -658,10 +669,7 @@ func (s *Service) GetDownloadURI(ctx context.Context, name, version string) (str
 
 // SetModelVersionTag sets a tag on a version.
 func (s *Service) SetModelVersionTag(ctx context.Context, name, version string, tag Tag) error {
-	if err := ValidateModelName(name); err != nil {
-		return err
-	}
-	v, err := ParseVersion(version)
+	v, err := nameVersion(name, version)
 	if err != nil {
 		return err
 	}
@@ -681,10 +689,7 @@ func (s *Service) SetModelVersionTag(ctx context.Context, name, version string, 
 
 // DeleteModelVersionTag removes a tag from a version.
 func (s *Service) DeleteModelVersionTag(ctx context.Context, name, version, key string) error {
-	if err := ValidateModelName(name); err != nil {
-		return err
-	}
-	v, err := ParseVersion(version)
+	v, err := nameVersion(name, version)
 	if err != nil {
 		return err
 	}
@@ -714,6 +719,9 @@ func (s *Service) VersionsOfRun(ctx context.Context, runID string) ([]ModelVersi
 func (s *Service) Review(ctx context.Context, name, version string, decision ApprovalStatus, comment string) (ModelVersion, error) {
 	if decision != ApprovalApproved && decision != ApprovalRejected {
 		return ModelVersion{}, errdefs.InvalidArgument("Invalid review decision '%s': use approved or rejected.", decision)
+	}
+	if err := ValidateText("comment", comment); err != nil {
+		return ModelVersion{}, err
 	}
 	if len(comment) > MaxCommentLength {
 		return ModelVersion{}, errdefs.InvalidArgument("Review comment is %d bytes long; at most %d are allowed.", len(comment), MaxCommentLength)
@@ -841,42 +849,55 @@ type ModelRef struct {
 	Latest  bool
 }
 
+// nameVersion checks the (name, version) pair of a version request.
+func nameVersion(name, version string) (int64, error) {
+	if err := ValidateModelName(name); err != nil {
+		return 0, err
+	}
+	return ParseVersion(version)
+}
+
 // ParseModelURI parses models:/NAME/VERSION, models:/NAME/STAGE,
 // models:/NAME/latest and models:/NAME@ALIAS.
 func ParseModelURI(uri string) (ModelRef, error) {
-	rest, ok := strings.CutPrefix(uri, "models:/")
-	if !ok {
-		return ModelRef{}, errdefs.InvalidArgument("Not a proper models:/ URI: %s. Models URIs must be of the form 'models:/model_name/suffix' or 'models:/model_name@alias' where suffix is a model version, stage, or the string 'latest' and where alias is a registered model alias. Only one of suffix or alias can be defined at a time.", uri)
-	}
 	bad := func() (ModelRef, error) {
 		return ModelRef{}, errdefs.InvalidArgument("Not a proper models:/ URI: %s. Models URIs must be of the form 'models:/model_name/suffix' or 'models:/model_name@alias' where suffix is a model version, stage, or the string 'latest' and where alias is a registered model alias. Only one of suffix or alias can be defined at a time.", uri)
 	}
-	rest = strings.TrimRight(rest, "/")
-	if strings.HasPrefix(rest, "/") {
-		rest = strings.TrimLeft(rest, "/")
-	}
-	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
-		name, suffix := rest[:i], rest[i+1:]
-		if name == "" || suffix == "" || strings.Contains(name, "/") || strings.Contains(name, "@") {
-			return bad()
-		}
-		if n, err := strconv.ParseInt(suffix, 10, 64); err == nil && n > 0 && isDigits(suffix) {
-			return ModelRef{Name: name, Version: n}, nil
-		}
-		if strings.EqualFold(suffix, "latest") {
-			return ModelRef{Name: name, Latest: true}, nil
-		}
-		stage, err := CanonicalStage(suffix)
-		if err != nil {
-			return bad()
-		}
-		return ModelRef{Name: name, Stage: stage}, nil
-	}
-	name, alias, found := strings.Cut(rest, "@")
-	if !found || name == "" || alias == "" || strings.Contains(alias, "@") {
+	rest, ok := strings.CutPrefix(uri, "models:/")
+	if !ok {
 		return bad()
 	}
-	return ModelRef{Name: name, Alias: alias}, nil
+	rest = strings.Trim(rest, "/")
+	// MLflow names may contain "/" (and Ferry addresses them), so the
+	// suffix is what follows the last "/", and an alias what follows an
+	// "@" after it.
+	slash := strings.LastIndexByte(rest, '/')
+	if at := strings.LastIndexByte(rest, '@'); at > slash {
+		name, alias := rest[:at], rest[at+1:]
+		if name == "" || alias == "" {
+			return bad()
+		}
+		return ModelRef{Name: name, Alias: alias}, nil
+	}
+	if slash <= 0 || slash == len(rest)-1 {
+		return bad()
+	}
+	name, suffix := rest[:slash], rest[slash+1:]
+	if isDigits(suffix) {
+		n, err := strconv.ParseInt(suffix, 10, 64)
+		if err != nil || n < 1 {
+			return bad()
+		}
+		return ModelRef{Name: name, Version: n}, nil
+	}
+	if strings.EqualFold(suffix, "latest") {
+		return ModelRef{Name: name, Latest: true}, nil
+	}
+	stage, err := CanonicalStage(suffix)
+	if err != nil {
+		return bad()
+	}
+	return ModelRef{Name: name, Stage: stage}, nil
 }
 
 func isDigits(s string) bool {
@@ -917,3 +938,6 @@ func dedupTags(tags []Tag) []Tag {
 	}
 	return out
 }
+
+// VersionString renders a version number as MLflow sends it.
+func VersionString(v int64) string { return strconv.FormatInt(v, 10) }

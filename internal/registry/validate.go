@@ -12,8 +12,8 @@ import (
 
 // Limits of MLflow 2.x's registry (mlflow/utils/validation.py).
 const (
-	MaxAliasLength    = 255
-	MaxCommentLength  = 5000
+	MaxAliasLength   = 255
+	MaxCommentLength = 5000
 )
 
 func missing(param string) error { return tracking.MissingValue(param) }
@@ -23,6 +23,15 @@ func ValidateModelName(name string) error {
 	if name == "" {
 		return missing("name")
 	}
+	return ValidateText("name", name)
+}
+
+// ValidateText refuses a NUL character, which no store can keep alike
+// (Postgres text cannot hold it at all).
+func ValidateText(param, v string) error {
+	if strings.IndexByte(v, 0) >= 0 {
+		return tracking.InvalidValue(param, v, "NUL characters are not allowed.")
+	}
 	return nil
 }
 
@@ -30,6 +39,9 @@ func ValidateModelName(name string) error {
 func ValidateTagKey(key string) error {
 	if key == "" {
 		return missing("key")
+	}
+	if err := ValidateText("key", key); err != nil {
+		return err
 	}
 	return tracking.ValidateKey(key, "key")
 }
@@ -41,10 +53,17 @@ func ValidateTag(t Tag) error {
 	if t.Key == "" {
 		return missing("key")
 	}
+	if err := ValidateText("key", t.Key); err != nil {
+		return err
+	}
+	if err := ValidateText("value", t.Value); err != nil {
+		return err
+	}
 	return tracking.ValidateExperimentTag(tracking.Tag{Key: t.Key, Value: t.Value})
 }
 
-var aliasRE = regexp.MustCompile(`^[\w\-]*$`)
+// aliasRE is MLflow's ^[\w\-]*$ with Python's Unicode-aware \w.
+var aliasRE = regexp.MustCompile(`^[\p{L}\p{N}_\-]*$`)
 var reservedVersionAlias = regexp.MustCompile(`^[vV]\d+$`)
 
 // ValidateAliasName checks an alias's form.

@@ -821,14 +821,24 @@ func DecodePageToken(tok string) (int, error) {
 	if err != nil {
 		return 0, errdefs.InvalidArgument("Invalid page token, could not base64-decode")
 	}
-	var pt pageToken
+	var pt struct {
+		Offset *int `json:"offset"`
+	}
 	if err := json.Unmarshal(raw, &pt); err != nil {
 		return 0, errdefs.InvalidArgument("Invalid page token, decoded value=%s", raw)
 	}
-	if pt.Offset < 0 {
+	if pt.Offset == nil || *pt.Offset == 0 {
+		// MLflow: an offset that is missing or 0 is no page token it made.
+		parsed := "{}"
+		if pt.Offset != nil {
+			parsed = "{'offset': 0}"
+		}
+		return 0, errdefs.InvalidArgument("Invalid page token, parsed value=%s", parsed)
+	}
+	if *pt.Offset < 0 {
 		return 0, errdefs.InvalidArgument("Invalid page token, offset must be non-negative")
 	}
-	return pt.Offset, nil
+	return *pt.Offset, nil
 }
 
 // EncodePageToken returns the token of the page starting at offset.

@@ -49,6 +49,12 @@ func (s *Server) downloadArtifact(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.serveArtifact(w, r, key)
+}
+
+// serveArtifact streams the file at key of the artifact store (which must
+// be configured) as an attachment.
+func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, key string) {
 	rc, entry, err := s.artifacts.Get(r.Context(), key)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -3,11 +3,16 @@ package mlflow_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,17 +21,21 @@ import (
 	"github.com/ferry-ml/ferry/internal/api/middleware"
 	"github.com/ferry-ml/ferry/internal/api/mlflow"
 	"github.com/ferry-ml/ferry/internal/blob/fs"
+	"github.com/ferry-ml/ferry/internal/registry"
+	"github.com/ferry-ml/ferry/internal/store/postgres"
 	"github.com/ferry-ml/ferry/internal/store/sqlite"
+	"github.com/ferry-ml/ferry/internal/store/sqlstore"
 	"github.com/ferry-ml/ferry/internal/tracking"
 )
 
 // env is the real stack: SQLite store and filesystem artifacts in a temp
-// directory, the tracking service, the MLflow surface on a Router, and the
-// global middlewares.
+// directory, the tracking and registry services, the MLflow surface on a
+// Router, and the global middlewares.
 type env struct {
 	t        testing.TB
 	h        http.Handler
 	svc      *tracking.Service
+	reg      *registry.Service
 	dir      string
 	blobDir  string
 	logs     *syncBuffer
@@ -60,13 +69,75 @@ func newEnv(t testing.TB) *env {
 // (authenticator, auditor); the logger is always the env's.
 func newEnvWith(t testing.TB, cfg middleware.RouterConfig) *env {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "ferry.db"), sqlite.Options{})
+	return newEnvOn(t, cfg, openSQLite)
+}
+
+// openSQLite opens a fresh SQLite store in dir.
+func openSQLite(t testing.TB, dir string) *sqlstore.Store {
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "ferry.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// openPostgres opens a store in a fresh schema of the test Postgres
+// (FERRY_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test);
+// the test skips without a server, except under CI.
+func openPostgres(t testing.TB, _ string) *sqlstore.Store {
+	t.Helper()
+	base := os.Getenv("FERRY_TEST_POSTGRES")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	db, err := sql.Open("pgx", base)
+	if err == nil {
+		err = db.PingContext(context.Background())
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		if os.Getenv("CI") != "" {
+			t.Fatalf("postgres at %s: %v", base, err)
+		}
+		t.Skipf("no postgres at %s: %v", base, err)
+	}
+	defer db.Close()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "ferry_mlflow_test_" + hex.EncodeToString(b[:])
+	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if db, err := sql.Open("pgx", base); err == nil {
+			_, _ = db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+			db.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	st, err := postgres.Open(context.Background(), u.String(), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// newEnvOn builds the stack over the store open returns.
+func newEnvOn(t testing.TB, cfg middleware.RouterConfig, open func(testing.TB, string) *sqlstore.Store) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := open(t, dir)
 	blobDir := filepath.Join(dir, "artifacts")
 	blobs, err := fs.New(blobDir)
 	if err != nil {
@@ -85,13 +156,14 @@ func newEnvWith(t testing.TB, cfg middleware.RouterConfig) *env {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = logger
 	r := middleware.NewRouter(cfg)
-	mlflow.New(svc, blobs, mlflow.Options{Logger: logger, Version: "test-version"}).Register(r)
+	reg := registry.NewService(st, svc, registry.Options{})
+	mlflow.New(svc, blobs, mlflow.Options{Logger: logger, Version: "test-version", Registry: reg}).Register(r)
 	h := middleware.Chain(
 		middleware.RequestIDs(),
 		middleware.AccessLog(logger),
 		middleware.Recover(logger, nil),
 	)(r)
-	e := &env{t: t, h: h, svc: svc, dir: dir, blobDir: blobDir, logs: logs}
+	e := &env{t: t, h: h, svc: svc, reg: reg, dir: dir, blobDir: blobDir, logs: logs}
 	t.Cleanup(func() {
 		if e.srv != nil {
 			e.srv.Close()

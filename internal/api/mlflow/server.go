@@ -1,8 +1,9 @@
 // Package mlflow serves Ferry's tracking domain over MLflow's REST API 2.0,
 // so that unmodified MLflow clients (Python, the npm package, the UI's
 // ajax calls) can use Ferry as their tracking server: experiments, runs and
-// what they log, metric histories, and the artifact proxy
-// (/api/2.0/mlflow-artifacts). Every route is mounted under /api/2.0 and
+// what they log, metric histories, the artifact proxy
+// (/api/2.0/mlflow-artifacts) and, when Options.Registry is set, the model
+// registry (registry.go). Every route is mounted under /api/2.0 and
 // under /ajax-api/2.0, as MLflow does.
 //
 // The wire format follows mlflow/server/handlers.py and the protos: requests
@@ -21,6 +22,7 @@ import (
 
 	"github.com/ferry-ml/ferry/internal/api/middleware"
 	"github.com/ferry-ml/ferry/internal/blob"
+	"github.com/ferry-ml/ferry/internal/registry"
 	"github.com/ferry-ml/ferry/internal/tracking"
 )
 
@@ -39,13 +41,18 @@ type Options struct {
 	// (dataset profiles, model signatures) get at least 32 MiB; artifact
 	// uploads are never limited.
 	MaxBodyBytes int64
+	// Registry serves MLflow's model registry (registered-models/*,
+	// model-versions/*, /model-versions/get-artifact). Nil: those routes
+	// are not registered and answer ENDPOINT_NOT_FOUND.
+	Registry *registry.Service
 }
 
 // Server is the MLflow REST surface over a tracking service and an
 // artifact store.
 type Server struct {
 	svc       *tracking.Service
-	artifacts blob.Store // nil: the artifact proxy answers 503, as MLflow without --serve-artifacts
+	reg       *registry.Service // nil: no model registry routes
+	artifacts blob.Store        // nil: the artifact proxy answers 503, as MLflow without --serve-artifacts
 	logger    *slog.Logger
 	version   string
 	maxBody   int64
@@ -54,7 +61,7 @@ type Server struct {
 // New returns the MLflow surface. artifacts may be nil when the server does
 // not proxy artifacts.
 func New(svc *tracking.Service, artifacts blob.Store, opts Options) *Server {
-	s := &Server{svc: svc, artifacts: artifacts, logger: opts.Logger, version: opts.Version, maxBody: opts.MaxBodyBytes}
+	s := &Server{svc: svc, reg: opts.Registry, artifacts: artifacts, logger: opts.Logger, version: opts.Version, maxBody: opts.MaxBodyBytes}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -77,15 +84,8 @@ func (s *Server) Register(r *middleware.Router) {
 	g := r.Group(middleware.Errors(s.writeError), middleware.BodyLimit(s.maxBody))
 	big := middleware.BodyLimit(max(s.maxBody, largeBody))
 
-	type ep struct {
-		method string
-		path   string
-		perm   middleware.Permission
-		h      apiFunc
-		opts   []middleware.RouteOption
-	}
 	read, write := middleware.Read, middleware.Write
-	eps := []ep{
+	eps := []endpoint{
 		{"POST", "/mlflow/experiments/create", write, s.createExperiment, nil},
 		{"GET", "/mlflow/experiments/get", read, s.getExperiment, nil},
 		{"GET", "/mlflow/experiments/get-by-name", read, s.getExperimentByName, nil},
@@ -120,6 +120,12 @@ func (s *Server) Register(r *middleware.Router) {
 		{"POST", "/mlflow-artifacts/mpu/complete/{path...}", write, s.multipartUnsupported, nil},
 		{"POST", "/mlflow-artifacts/mpu/abort/{path...}", write, s.multipartUnsupported, nil},
 	}
+	if s.reg != nil {
+		eps = append(eps, s.registryEndpoints()...)
+		// The UI's download of a version's files: only at the root, as in
+		// MLflow (no /api or /ajax-api variant).
+		g.HandleFunc("GET /model-versions/get-artifact", read, s.getModelVersionArtifact)
+	}
 	for _, prefix := range []string{"/api/2.0", "/ajax-api/2.0"} {
 		for _, e := range eps {
 			g.Handle(e.method+" "+prefix+e.path, e.perm, s.api(e.h), e.opts...)
@@ -134,6 +140,15 @@ func (s *Server) Register(r *middleware.Router) {
 
 	g.HandleFunc("GET /health", middleware.Public, s.health)
 	g.HandleFunc("GET /version", middleware.Public, s.versionHandler)
+}
+
+// endpoint is one JSON route, registered under every API prefix.
+type endpoint struct {
+	method string
+	path   string
+	perm   middleware.Permission
+	h      apiFunc
+	opts   []middleware.RouteOption
 }
 
 // apiFunc handles one decoded request and appends its JSON answer to out;

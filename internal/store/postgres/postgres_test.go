@@ -16,7 +16,7 @@ import (
 
 // dsn returns the test server's address. Tests skip without a server,
 // except under CI, where Postgres must be there.
-func dsn(t *testing.T) string {
+func dsn(t testing.TB) string {
 	d := os.Getenv("FERRY_TEST_POSTGRES")
 	if d == "" {
 		d = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -36,7 +36,7 @@ func dsn(t *testing.T) string {
 }
 
 // freshSchema creates an empty schema and returns a DSN that uses it.
-func freshSchema(t *testing.T, base string) string {
+func freshSchema(t testing.TB, base string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	schema := "ferry_test_" + hex.EncodeToString(b[:])

@@ -748,7 +748,9 @@ func (s *Store) registryCond(c filter.Clause, cols map[string]string, tagExists 
 		return "", nil, fmt.Errorf("registry search: unsupported key %q", c.Key)
 	}
 	if c.Numeric {
-		return col + " " + string(c.Op) + " ?", []any{int64(c.Num)}, nil
+		// Compared as a number, not truncated to an integer: 1.5 or 1e20
+		// must not turn into 1 or an overflowed int64.
+		return col + " " + string(c.Op) + " ?", []any{c.Num}, nil
 	}
 	return s.strCond(col, c)
 }

@@ -1,0 +1,505 @@
+// Package v1 is Ferry's native HTTP API under /api/v1: what MLflow's API
+// has no words for — lineage, approvals, policy gates, model cards and the
+// audit trail. Requests and responses are JSON (model cards also Markdown
+// and HTML); errors are {"error_code", "message"} with the same codes as
+// the MLflow surface.
+package v1
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ferry-ml/ferry/internal/api/middleware"
+	"github.com/ferry-ml/ferry/internal/audit"
+	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/governance"
+	"github.com/ferry-ml/ferry/internal/lineage"
+	"github.com/ferry-ml/ferry/internal/modelcard"
+	"github.com/ferry-ml/ferry/internal/policy"
+	"github.com/ferry-ml/ferry/internal/registry"
+)
+
+// AuditTrail is what the API reads of the audit log (audit.Log).
+type AuditTrail interface {
+	List(ctx context.Context, q audit.Query) ([]audit.Record, error)
+	Verify(ctx context.Context) (audit.Report, error)
+}
+
+// Server is the /api/v1 surface.
+type Server struct {
+	reg     *registry.Service
+	gov     *governance.Service
+	lineage *lineage.Graph
+	audit   AuditTrail
+	log     *slog.Logger
+}
+
+// New returns the surface; audit may be nil (the audit routes then answer 503).
+func New(reg *registry.Service, gov *governance.Service, lin *lineage.Graph, trail AuditTrail, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{reg: reg, gov: gov, lineage: lin, audit: trail, log: log}
+}
+
+// policyBodyLimit bounds a policy document.
+const policyBodyLimit = 1 << 20
+
+// Register mounts the routes on r.
+func (s *Server) Register(r *middleware.Router) {
+	g := r.Group(middleware.Errors(s.writeError))
+	const v = "/api/v1"
+	g.HandleFunc("GET "+v+"/lineage", middleware.Read, s.getLineage)
+	g.HandleFunc("GET "+v+"/models/{name}/versions/{version}", middleware.Read, s.getVersion)
+	g.HandleFunc("GET "+v+"/models/{name}/versions/{version}/reviews", middleware.Read, s.getReviews)
+	g.HandleFunc("POST "+v+"/models/{name}/versions/{version}/approve", middleware.Write, s.review(registry.ApprovalApproved))
+	g.HandleFunc("POST "+v+"/models/{name}/versions/{version}/reject", middleware.Write, s.review(registry.ApprovalRejected))
+	g.HandleFunc("GET "+v+"/models/{name}/versions/{version}/card", middleware.Read, s.getCard)
+	g.HandleFunc("GET "+v+"/models/{name}/policy", middleware.Read, s.getModelPolicy)
+	g.HandleFunc("PUT "+v+"/models/{name}/policy", middleware.Admin, s.putModelPolicy, middleware.BodyLimit(policyBodyLimit))
+	g.HandleFunc("DELETE "+v+"/models/{name}/policy", middleware.Admin, s.deleteModelPolicy)
+	g.HandleFunc("POST "+v+"/policy/check", middleware.Read, s.checkPolicy)
+	g.HandleFunc("GET "+v+"/policy", middleware.Read, s.getPolicy)
+	g.HandleFunc("POST "+v+"/policy/reload", middleware.Admin, s.reloadPolicy)
+	g.HandleFunc("GET "+v+"/audit/events", middleware.Read, s.listAudit)
+	g.HandleFunc("GET "+v+"/audit/verify", middleware.Read, s.verifyAudit)
+	r.Namespace(v+"/", s.writeError)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if middleware.StatusOf(err) >= 500 {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("path", r.URL.Path), slog.String("request_id", middleware.RequestID(r.Context())),
+			slog.String("error", err.Error()))
+	}
+	middleware.WriteJSONError(w, r, err)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encoding failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// decode reads a JSON body into v; unknown fields are errors, so a typo
+// in a field name is not silently ignored.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty body means defaults
+		}
+		if _, ok := middleware.BodyTooLarge(err); ok {
+			return err
+		}
+		return errdefs.InvalidArgument("Malformed JSON body: %v", err)
+	}
+	if dec.More() {
+		return errdefs.InvalidArgument("Malformed JSON body: trailing data after the object")
+	}
+	return nil
+}
+
+// ---- lineage
+
+func (s *Server) getLineage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	uri := q.Get("uri")
+	if uri == "" {
+		s.writeError(w, r, errdefs.InvalidArgument("Missing value for required parameter 'uri'."))
+		return
+	}
+	depth := 0
+	if d := q.Get("depth"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 1 {
+			s.writeError(w, r, errdefs.InvalidArgument("Invalid value '%s' for parameter 'depth': a positive integer is expected.", d))
+			return
+		}
+		depth = n
+	}
+	res, err := s.lineage.Walk(r.Context(), uri, depth)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// ---- versions and reviews
+
+// versionJSON is a model version in the native API: MLflow's fields plus
+// the approval state.
+type versionJSON struct {
+	registry.ModelVersion
+	URI string `json:"uri"`
+}
+
+func toVersionJSON(mv registry.ModelVersion) versionJSON {
+	return versionJSON{ModelVersion: mv, URI: registry.VersionURI(mv.Name, mv.Version)}
+}
+
+// version resolves {name}/{version}; the version may also be an alias
+// (@champion) or a stage or "latest", as in models:/ URIs.
+func (s *Server) version(r *http.Request) (registry.ModelVersion, error) {
+	name, v := r.PathValue("name"), r.PathValue("version")
+	if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return s.reg.GetModelVersion(r.Context(), name, v)
+	}
+	uri := "models:/" + name + "/" + v
+	if strings.HasPrefix(v, "@") {
+		uri = "models:/" + name + v
+	}
+	return s.reg.Resolve(r.Context(), uri)
+}
+
+func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) {
+	mv, err := s.version(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model_version": toVersionJSON(mv)})
+}
+
+func (s *Server) getReviews(w http.ResponseWriter, r *http.Request) {
+	mv, err := s.version(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	reviews, err := s.reg.Reviews(r.Context(), mv.Name, registry.VersionString(mv.Version))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if reviews == nil {
+		reviews = []registry.Review{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"approval": mv.Approval, "reviews": reviews})
+}
+
+func (s *Server) review(decision registry.ApprovalStatus) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Comment string `json:"comment"`
+		}
+		if err := decode(r, &body); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		mv, err := s.version(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		mv, err = s.reg.Review(r.Context(), mv.Name, registry.VersionString(mv.Version), decision, body.Comment)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"model_version": toVersionJSON(mv)})
+	}
+}
+
+// ---- model cards
+
+// cardFormat picks the card's format from ?format= or the Accept header.
+func cardFormat(r *http.Request) (string, error) {
+	switch f := strings.ToLower(r.URL.Query().Get("format")); f {
+	case "json", "md", "markdown", "html":
+		if f == "markdown" {
+			f = "md"
+		}
+		return f, nil
+	case "":
+	default:
+		return "", errdefs.InvalidArgument("Invalid card format '%s': use json, md or html.", f)
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "text/html":
+			return "html", nil
+		case "text/markdown":
+			return "md", nil
+		case "application/json":
+			return "json", nil
+		}
+	}
+	return "json", nil
+}
+
+func (s *Server) getCard(w http.ResponseWriter, r *http.Request) {
+	format, err := cardFormat(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	mv, err := s.version(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	card, err := s.gov.Card(r.Context(), mv.Name, registry.VersionString(mv.Version))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body []byte
+	ctype := "application/json"
+	switch format {
+	case "json":
+		body, err = modelcard.JSON(card)
+	case "md":
+		body, ctype = modelcard.Markdown(card), "text/markdown; charset=utf-8"
+	case "html":
+		body, err = modelcard.HTML(card)
+		ctype = "text/html; charset=utf-8"
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if format == "html" {
+		// The card is a static document: no scripts, no outside resources.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	}
+	_, _ = w.Write(body)
+}
+
+// ---- policies
+
+func (s *Server) getModelPolicy(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, err := s.reg.GetRegisteredModel(r.Context(), name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	doc, err := s.gov.ModelPolicy(r.Context(), name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": name, "policy": doc})
+}
+
+// putModelPolicy takes the YAML document as the body (any text type) or
+// as {"policy": "..."} JSON.
+func (s *Server) putModelPolicy(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	doc := string(raw)
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		var body struct {
+			Policy *string `json:"policy"`
+		}
+		dec := json.NewDecoder(strings.NewReader(doc))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil || body.Policy == nil {
+			s.writeError(w, r, errdefs.InvalidArgument("Expected {\"policy\": \"<YAML document>\"} or a YAML body."))
+			return
+		}
+		doc = *body.Policy
+	}
+	if strings.TrimSpace(doc) == "" {
+		s.writeError(w, r, errdefs.InvalidArgument("Empty policy document: use DELETE to remove a model's policy."))
+		return
+	}
+	name := r.PathValue("name")
+	if err := s.gov.SetModelPolicy(r.Context(), name, doc); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": name, "policy": doc})
+}
+
+func (s *Server) deleteModelPolicy(w http.ResponseWriter, r *http.Request) {
+	if err := s.gov.SetModelPolicy(r.Context(), r.PathValue("name"), ""); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
+	file, doc := s.gov.GlobalPolicy()
+	out := map[string]any{"file": file, "loaded": doc != nil}
+	if doc != nil {
+		names := make([]string, len(doc.Gates))
+		for i, g := range doc.Gates {
+			names[i] = g.Name
+		}
+		out["gates"] = names
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) reloadPolicy(w http.ResponseWriter, r *http.Request) {
+	if err := s.gov.ReloadPolicy(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "governance.reload_policy", Resource: "policy:/global"})
+	s.getPolicy(w, r)
+}
+
+// checkRequest asks whether a version may move: exactly one of alias,
+// stage and deploy.
+type checkRequest struct {
+	URI    string `json:"uri"`
+	Alias  string `json:"alias"`
+	Stage  string `json:"stage"`
+	Deploy *bool  `json:"deploy"`
+	// Endpoint names the deployment when deploy is true.
+	Endpoint string `json:"endpoint"`
+}
+
+// CheckResponse is a policy verdict with each rule and a readable
+// explanation.
+type CheckResponse struct {
+	Model       string           `json:"model"`
+	Version     int64            `json:"version"`
+	Target      TargetJSON       `json:"target"`
+	Allowed     bool             `json:"allowed"`
+	Note        string           `json:"note,omitempty"`
+	Gates       []GateResultJSON `json:"gates"`
+	Rules       []RuleResultJSON `json:"rules"`
+	Explanation string           `json:"explanation"`
+}
+
+// TargetJSON is a move: kind alias, stage or deploy, and its name.
+type TargetJSON struct {
+	Kind string `json:"kind"`
+	Name string `json:"name,omitempty"`
+}
+
+// GateResultJSON is one applicable gate's verdict.
+type GateResultJSON struct {
+	Gate   string `json:"gate"`
+	Source string `json:"source"`
+	Passed bool   `json:"passed"`
+}
+
+// RuleResultJSON is one rule's verdict.
+type RuleResultJSON struct {
+	Gate   string `json:"gate"`
+	Source string `json:"source"`
+	Rule   string `json:"rule"`
+	Passed bool   `json:"passed"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func toCheckResponse(res policy.Result) CheckResponse {
+	out := CheckResponse{Model: res.Model, Version: res.Version, Target: TargetJSON{Kind: res.Target.Kind, Name: res.Target.Name},
+		Allowed: res.Allowed, Note: res.Note, Gates: []GateResultJSON{}, Rules: []RuleResultJSON{}, Explanation: policy.Explain(res)}
+	for _, g := range res.Gates {
+		out.Gates = append(out.Gates, GateResultJSON{Gate: g.Gate, Source: g.Source, Passed: g.Passed})
+	}
+	for _, r := range res.Rules {
+		out.Rules = append(out.Rules, RuleResultJSON{Gate: r.Gate, Source: r.Source, Rule: r.Rule, Passed: r.Passed, Detail: r.Detail})
+	}
+	return out
+}
+
+func (s *Server) checkPolicy(w http.ResponseWriter, r *http.Request) {
+	var req checkRequest
+	if err := decode(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.URI == "" {
+		s.writeError(w, r, errdefs.InvalidArgument("Missing value for required parameter 'uri'."))
+		return
+	}
+	var t registry.Target
+	n := 0
+	if req.Alias != "" {
+		t, n = registry.Target{Kind: registry.TargetAlias, Name: req.Alias}, n+1
+	}
+	if req.Stage != "" {
+		st, err := registry.CanonicalStage(req.Stage)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		t, n = registry.Target{Kind: registry.TargetStage, Name: st}, n+1
+	}
+	if req.Deploy != nil && *req.Deploy {
+		t, n = registry.Target{Kind: registry.TargetDeploy, Name: req.Endpoint}, n+1
+	}
+	if n != 1 {
+		s.writeError(w, r, errdefs.InvalidArgument("Give exactly one of 'alias', 'stage' or 'deploy'."))
+		return
+	}
+	mv, err := s.reg.Resolve(r.Context(), req.URI)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.gov.Check(r.Context(), mv, t)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toCheckResponse(res))
+}
+
+// ---- audit trail
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	if s.audit == nil {
+		s.writeError(w, r, errdefs.Unavailable("This server keeps no audit trail."))
+		return
+	}
+	q, err := audit.ParseQuery(r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	recs, err := s.audit.List(r.Context(), q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if recs == nil {
+		recs = []audit.Record{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": recs})
+}
+
+func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) {
+	if s.audit == nil {
+		s.writeError(w, r, errdefs.Unavailable("This server keeps no audit trail."))
+		return
+	}
+	rep, err := s.audit.Verify(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
