@@ -198,3 +198,66 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		t.Fatalf("server --help: %d %q", code, errb.String())
 	}
 }
+
+// TestPolicyReloadOnSIGHUP: the global policy file is read again on
+// SIGHUP; a file with a syntax error is refused (the old policy stays in
+// force), and a file that is broken at start stops the server with the
+// line and column.
+func TestPolicyReloadOnSIGHUP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "policy.yaml")
+	write := func(text string) {
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gate := func(name string) string {
+		return "version: 1\ngates:\n  - name: " + name + "\n    when: {aliases: [production]}\n    require: {approvals: 1}\n"
+	}
+	gates := func(url string) string {
+		resp, err := http.Get(url + "/api/v1/policy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Gates []string }
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return strings.Join(body.Gates, ",")
+	}
+	write(gate("first"))
+	s := start(t, bin, "--data", filepath.Join(dir, "data"), "--policy-file", file)
+	if g := gates(s.url); g != "first" {
+		t.Fatalf("gates at start: %q", g)
+	}
+	hup := func() { _ = s.cmd.Process.Signal(syscall.SIGHUP) }
+	write("version: 1\ngates:\n  - name: broken\n    when: {aliases: [production]\n")
+	hup()
+	time.Sleep(300 * time.Millisecond)
+	if g := gates(s.url); g != "first" {
+		t.Fatalf("a broken file replaced the policy in force: %q", g)
+	}
+	write(gate("second"))
+	hup()
+	deadline := time.Now().Add(10 * time.Second)
+	for gates(s.url) != "second" {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not load the new policy: %q", gates(s.url))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	<-s.done
+	if !strings.Contains(s.logs.String(), "policy reload refused") {
+		t.Errorf("the refused reload was not logged:\n%s", s.logs)
+	}
+
+	write("version: 1\ngates: [\n")
+	out, err := exec.Command(bin, "server", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data2"), "--policy-file", file).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "policy.yaml:") {
+		t.Fatalf("a broken policy at start: %v\n%s", err, out)
+	}
+}
