@@ -137,3 +137,15 @@ func TestReferenceListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEHasTheReference keeps the README's configuration table what
+// the code accepts.
+func TestREADMEHasTheReference(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), Reference()) {
+		t.Errorf("README.md's configuration table differs from config.Reference(); paste:\n%s", Reference())
+	}
+}
