@@ -24,9 +24,13 @@ const auditCheckpointColumns = `seq, hash, time_ns, key_id, signature`
 // every process queue on it; on SQLite the write transaction itself
 // (BEGIN IMMEDIATE) serialises them.
 func (s *Store) AppendAudit(ctx context.Context, fn func(head audit.Head) ([]audit.Record, *audit.Checkpoint, error)) error {
+	st, err := s.auditStatements(ctx)
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, func(t tx) error {
 		var h audit.Head
-		err := t.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+s.d.ForUpdate).Scan(&h.Seq, &h.Hash)
+		err := t.queryRowStmt(ctx, st.head).Scan(&h.Seq, &h.Hash)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errors.New("audit_head has no row: the audit tables were tampered with")
 		}
@@ -40,33 +44,62 @@ func (s *Store) AppendAudit(ctx context.Context, fn func(head audit.Head) ([]aud
 		if len(recs) == 0 {
 			return nil
 		}
-		if err := insertAuditRecords(ctx, t, recs); err != nil {
+		if err := insertAuditRecords(ctx, t, st, recs); err != nil {
 			return fmt.Errorf("insert audit entries: %w", err)
 		}
 		if cp != nil {
-			if _, err := t.exec(ctx, `INSERT INTO audit_checkpoints (`+auditCheckpointColumns+`) VALUES (?, ?, ?, ?, ?)`,
-				cp.Seq, cp.Hash, cp.Time.UnixNano(), cp.KeyID, cp.Signature); err != nil {
+			if _, err := t.execStmt(ctx, st.checkpoint, cp.Seq, cp.Hash, cp.Time.UnixNano(), cp.KeyID, cp.Signature); err != nil {
 				return fmt.Errorf("insert audit checkpoint: %w", err)
 			}
 		}
 		last := recs[len(recs)-1]
-		if _, err := t.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, last.Seq, last.Hash); err != nil {
+		if _, err := t.execStmt(ctx, st.setHead, last.Seq, last.Hash); err != nil {
 			return fmt.Errorf("update audit head: %w", err)
 		}
 		return nil
 	})
 }
 
-func insertAuditRecords(ctx context.Context, t tx, recs []audit.Record) error {
-	const cols = 12
-	args := make([]any, 0, cols*min(len(recs), batchSizes[0]))
+// auditStmts are AppendAudit's prepared statements.
+type auditStmts struct {
+	head, checkpoint, setHead *sql.Stmt
+	insert                    map[int]*sql.Stmt // by batch size
+}
+
+// auditStatements prepares AppendAudit's statements (outside its
+// transaction, as prepared requires).
+func (s *Store) auditStatements(ctx context.Context) (auditStmts, error) {
+	qs := []string{
+		`SELECT seq, hash FROM audit_head WHERE id = 1` + s.d.ForUpdate,
+		`INSERT INTO audit_checkpoints (` + auditCheckpointColumns + `) VALUES (?, ?, ?, ?, ?)`,
+		`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`,
+	}
+	for _, n := range batchSizes {
+		qs = append(qs, `INSERT INTO audit_events (`+auditEventColumns+`) VALUES `+valuesRows(n, auditEventWidth))
+	}
+	st, err := s.prepared(ctx, qs...)
+	if err != nil {
+		return auditStmts{}, err
+	}
+	a := auditStmts{head: st[0], checkpoint: st[1], setHead: st[2], insert: make(map[int]*sql.Stmt, len(batchSizes))}
+	for i, n := range batchSizes {
+		a.insert[n] = st[3+i]
+	}
+	return a, nil
+}
+
+// auditEventWidth is the number of columns of an audit_events row.
+const auditEventWidth = 12
+
+func insertAuditRecords(ctx context.Context, t tx, st auditStmts, recs []audit.Record) error {
+	args := make([]any, 0, auditEventWidth*min(len(recs), batchSizes[0]))
 	for _, b := range rowBatches(len(recs)) {
 		args = args[:0]
 		for _, r := range recs[b[0]:b[1]] {
 			args = append(args, r.Seq, r.Time.UnixNano(), r.Actor, r.Action, r.Resource, r.RequestDigest,
 				r.Before, r.After, r.Status, r.RequestID, r.PrevHash, r.Hash)
 		}
-		if _, err := t.exec(ctx, `INSERT INTO audit_events (`+auditEventColumns+`) VALUES `+valuesRows(b[1]-b[0], cols), args...); err != nil {
+		if _, err := t.execStmt(ctx, st.insert[b[1]-b[0]], args...); err != nil {
 			return err
 		}
 	}

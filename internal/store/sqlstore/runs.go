@@ -410,7 +410,7 @@ func newer(a, b tracking.Metric) bool {
 	return av > bv
 }
 
-// metricInserts holds the prepared multi-row metric statements, one per
+// metricInserts are the prepared multi-row metric statements, one per
 // batch size: parsing a 250-row INSERT costs as much as running it.
 type metricInserts struct {
 	history, latest map[int]*sql.Stmt
@@ -428,38 +428,27 @@ const (
 		   OR (excluded.step = lm.step AND excluded.timestamp = lm.timestamp AND excluded.value > lm.value)`
 )
 
-func (m *metricInserts) close() {
-	for _, stmts := range []map[int]*sql.Stmt{m.history, m.latest} {
-		for _, st := range stmts {
-			if st != nil {
-				st.Close()
-			}
-		}
-	}
-}
-
-// metricStatements prepares, on first use, the statements insertMetrics
-// uses; a failure is not remembered, so a later call tries again. It must
-// run outside a write transaction: on SQLite the writer pool has a single
-// connection, which the transaction would hold.
-func (s *Store) metricStatements(ctx context.Context) (*metricInserts, error) {
-	s.hotMu.Lock()
-	defer s.hotMu.Unlock()
-	if s.metricIns != nil {
-		return s.metricIns, nil
-	}
-	ins := &metricInserts{history: map[int]*sql.Stmt{}, latest: map[int]*sql.Stmt{}}
+// metricQueries are the statements insertMetrics uses: history then
+// latest for each batch size.
+var metricQueries = func() []string {
+	var qs []string
 	for _, n := range batchSizes {
-		var err error
-		if ins.history[n], err = s.w.PrepareContext(ctx, s.rebind(insertHistoryHead+valuesRows(n, 6)+insertHistoryTail)); err == nil {
-			ins.latest[n], err = s.w.PrepareContext(ctx, s.rebind(upsertLatestHead+valuesRows(n, 7)+upsertLatestTail))
-		}
-		if err != nil {
-			ins.close()
-			return nil, err
-		}
+		qs = append(qs, insertHistoryHead+valuesRows(n, 6)+insertHistoryTail, upsertLatestHead+valuesRows(n, 7)+upsertLatestTail)
 	}
-	s.metricIns = ins
+	return qs
+}()
+
+// metricStatements returns the prepared statements of insertMetrics; like
+// prepared, it must run outside a write transaction.
+func (s *Store) metricStatements(ctx context.Context) (*metricInserts, error) {
+	st, err := s.prepared(ctx, metricQueries...)
+	if err != nil {
+		return nil, err
+	}
+	ins := &metricInserts{history: make(map[int]*sql.Stmt, len(batchSizes)), latest: make(map[int]*sql.Stmt, len(batchSizes))}
+	for i, n := range batchSizes {
+		ins.history[n], ins.latest[n] = st[2*i], st[2*i+1]
+	}
 	return ins, nil
 }
 

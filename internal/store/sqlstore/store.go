@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Dialect describes one SQL engine.
@@ -46,8 +45,7 @@ type Store struct {
 
 	tuning SearchTuning
 
-	hotMu     sync.Mutex
-	metricIns *metricInserts // prepared metric inserts, built on first use
+	stmts stmtCache // prepared hot-path statements
 }
 
 // New returns a store over already migrated databases. w and r may be the
@@ -58,11 +56,7 @@ func New(w, r *sql.DB, d Dialect) *Store {
 
 // Close closes the underlying pools.
 func (s *Store) Close() error {
-	s.hotMu.Lock()
-	if s.metricIns != nil {
-		s.metricIns.close()
-	}
-	s.hotMu.Unlock()
+	s.stmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -116,6 +110,11 @@ func (t tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error)
 // execStmt runs a statement prepared on the writer pool inside the transaction.
 func (t tx) execStmt(ctx context.Context, st *sql.Stmt, args ...any) (sql.Result, error) {
 	return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
+
+// queryRowStmt runs a prepared query inside the transaction.
+func (t tx) queryRowStmt(ctx context.Context, st *sql.Stmt, args ...any) *sql.Row {
+	return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 }
 
 func (t tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
