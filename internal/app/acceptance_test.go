@@ -110,8 +110,13 @@ func freshPostgres(t *testing.T) string {
 
 func startServer(t *testing.T, dataDir, db string, selfApproval bool) *httptest.Server {
 	t.Helper()
+	return startServerWith(t, dataDir, db, selfApproval, acceptancePolicy)
+}
+
+func startServerWith(t *testing.T, dataDir, db string, selfApproval bool, policyText string) *httptest.Server {
+	t.Helper()
 	policyFile := filepath.Join(dataDir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte(acceptancePolicy), 0o600); err != nil {
+	if err := os.WriteFile(policyFile, []byte(policyText), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(config.Source{Args: []string{"--data", dataDir, "--db", db, "--policy-file", policyFile,

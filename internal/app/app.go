@@ -109,9 +109,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 // Handler is the whole HTTP surface.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// ReloadPolicy reads the global policy file again; on error the policy
-// in force stays.
-func (a *App) ReloadPolicy() error { return a.governance.ReloadPolicy() }
+// ReloadPolicy reads the global policy file again, on behalf of actor
+// (a signal, say); on error the policy in force stays. The attempt is
+// appended to the audit trail either way.
+func (a *App) ReloadPolicy(ctx context.Context, actor string) error {
+	nctx, notes := audit.WithNotes(ctx, actor)
+	err := a.governance.ReloadPolicy(nctx)
+	status := http.StatusOK
+	if err != nil {
+		status = middleware.StatusOf(err)
+	}
+	base := audit.Event{Actor: actor, Action: "reload_policy", Resource: governance.GlobalPolicyResource, Status: status}
+	if aerr := a.audit.Append(ctx, audit.RequestEvents(base, notes.Changes())...); aerr != nil {
+		a.log.Error("audit failed", "action", "reload_policy", "error", aerr.Error())
+	}
+	return err
+}
 
 // Close releases storage.
 func (a *App) Close() error {
@@ -170,7 +183,7 @@ func reloadOnHUP(ctx context.Context, a *App, log *slog.Logger) (stop func()) {
 		for {
 			select {
 			case <-ch:
-				if err := a.ReloadPolicy(); err != nil {
+				if err := a.ReloadPolicy(ctx, "signal:SIGHUP"); err != nil {
 					log.Error("policy reload refused; the previous policy stays in force", "error", err.Error())
 				}
 			case <-ctx.Done():

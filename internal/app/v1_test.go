@@ -96,3 +96,71 @@ func TestV1BadInput(t *testing.T) {
 		t.Errorf("policy check after PUT: %v", check)
 	}
 }
+
+// TestGateBypasses: the ways around a gate found in review are closed.
+func TestGateBypasses(t *testing.T) {
+	const policy = `version: 1
+gates:
+  - name: fraud-quality
+    models: [fraud]
+    when: {aliases: [production]}
+    require:
+      metrics: [metrics.auc >= 0.85]
+`
+	srv := startServerWith(t, t.TempDir(), "", true, policy)
+	bad, good := newRun(t, srv, 0.10), newRun(t, srv, 0.95)
+	mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/registered-models/create", map[string]any{"name": "fraud"}))
+
+	// 1. Files of a weak run registered under a strong run's id.
+	r := call(t, srv, "POST", "/api/2.0/mlflow/model-versions/create", map[string]any{
+		"name": "fraud", "source": "mlflow-artifacts:/0/" + bad + "/artifacts/model", "run_id": good})
+	if r.status != 400 || !strings.Contains(r.body["message"].(string), "holds artifacts of run "+bad) {
+		t.Fatalf("mismatched run_id: %d %v", r.status, r.body)
+	}
+	// Without a run_id the gate judges the run the files belong to.
+	mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/model-versions/create", map[string]any{
+		"name": "fraud", "source": "mlflow-artifacts:/0/" + bad + "/artifacts/model"}))
+	r = call(t, srv, "POST", "/api/2.0/mlflow/registered-models/alias", map[string]any{"name": "fraud", "alias": "production", "version": "1"})
+	if r.status != 403 || !strings.Contains(r.body["message"].(string), "auc = 0.1") {
+		t.Fatalf("weak version without run_id: %d %v", r.status, r.body)
+	}
+
+	// 2. Rename away from the gate's glob, move the alias, rename back.
+	mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/registered-models/rename", map[string]any{"name": "fraud", "new_name": "tmp"}))
+	mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/registered-models/alias", map[string]any{"name": "tmp", "alias": "production", "version": "1"}))
+	r = call(t, srv, "POST", "/api/2.0/mlflow/registered-models/rename", map[string]any{"name": "tmp", "new_name": "fraud"})
+	if r.status != 403 || !strings.Contains(r.body["message"].(string), "renaming 'tmp' to 'fraud' would keep version 1 at alias 'production'") {
+		t.Fatalf("rename into a gate: %d %v", r.status, r.body)
+	}
+	if r := call(t, srv, "GET", "/api/2.0/mlflow/registered-models/get?name=fraud", nil); r.status != 404 {
+		t.Fatalf("the refused rename happened: %d", r.status)
+	}
+}
+
+// TestCardHistoryOfARecreatedModel: a model deleted and created again
+// under the same name does not inherit the old one's history.
+func TestCardHistoryOfARecreatedModel(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "", true)
+	run := newRun(t, srv, 0.9)
+	register := func() {
+		mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/registered-models/create", map[string]any{"name": "m"}))
+		mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/model-versions/create", map[string]any{
+			"name": "m", "source": "mlflow-artifacts:/0/" + run + "/artifacts/model", "run_id": run}))
+	}
+	register()
+	mustOK(t, call(t, srv, "POST", "/api/v1/models/m/versions/1/approve", map[string]any{"comment": "old"}))
+	if r := call(t, srv, "DELETE", "/api/2.0/mlflow/registered-models/delete", map[string]any{"name": "m"}); r.status != 200 {
+		t.Fatalf("delete: %v", r.body)
+	}
+	register()
+	card := mustOK(t, call(t, srv, "GET", "/api/v1/models/m/versions/1/card?format=json", nil))
+	hist, _ := card["ferry"].(map[string]any)["history"].([]any)
+	var actions []string
+	for _, h := range hist {
+		actions = append(actions, h.(map[string]any)["action"].(string))
+	}
+	got := strings.Join(actions, ",")
+	if got != "registry.create_model,registry.create_version" {
+		t.Fatalf("history of the new model: %s", got)
+	}
+}

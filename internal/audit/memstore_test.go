@@ -80,7 +80,7 @@ func (m *memStore) ListAudit(ctx context.Context, q Query) ([]Record, error) {
 	defer m.mu.Unlock()
 	var out []Record
 	for _, r := range m.recs {
-		if MatchResource(q.Resource, r.Resource) && (q.Actor == "" || q.Actor == r.Actor) &&
+		if MatchResource(q.Resource, r.Resource) && (!q.ExactResource || q.Resource == r.Resource) && (q.Actor == "" || q.Actor == r.Actor) &&
 			(q.AfterSeq == 0 || r.Seq > q.AfterSeq) && (q.BeforeSeq == 0 || r.Seq < q.BeforeSeq) {
 			out = append(out, r)
 		}

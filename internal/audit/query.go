@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 )
@@ -21,6 +22,9 @@ type Query struct {
 	// "models:/NAME@champion" but not "models:/NAMEX" (see
 	// MatchResource). "" matches every entry.
 	Resource string
+	// ExactResource restricts Resource to that resource alone, not what
+	// lies below it.
+	ExactResource bool
 	// Actor selects entries of one principal exactly ("" = any).
 	Actor string
 	// AfterSeq and BeforeSeq bound the sequence numbers (exclusive;
@@ -85,6 +89,14 @@ func ResourceRanges(prefix string) [2][2]string {
 // Normalized; errors match errdefs.ErrInvalidArgument.
 func ParseQuery(v url.Values) (Query, error) {
 	q := Query{Resource: v.Get("resource"), Actor: v.Get("actor")}
+	for name, text := range map[string]string{"resource": q.Resource, "actor": q.Actor} {
+		if !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0 {
+			return q, errdefs.InvalidArgument("Invalid value for parameter '%s': it must be UTF-8 text without NUL.", name)
+		}
+		if len(text) > MaxIndexedBytes {
+			return q, errdefs.InvalidArgument("Invalid value for parameter '%s': at most %d bytes.", name, MaxIndexedBytes)
+		}
+	}
 	num := func(name string) (int64, error) {
 		s := v.Get(name)
 		if s == "" {

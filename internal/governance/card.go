@@ -1,7 +1,9 @@
 package governance
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,22 +137,31 @@ func lineageNodes(items []lineage.Item) []modelcard.LineageNode {
 }
 
 // historyOf returns the audit events about the version and about its
-// registered model as a whole (aliases, tags, descriptions).
+// registered model as a whole (aliases, tags, descriptions), newest
+// first. Events from before the model's creation belong to an earlier
+// model of that name and are left out; a renamed model's history starts
+// with its rename (the events before it are under the old name).
 func (s *Service) historyOf(ctx context.Context, mv registry.ModelVersion) ([]modelcard.Event, error) {
-	modelURI := registry.ModelURI(mv.Name)
-	versionURI := registry.VersionURI(mv.Name, mv.Version)
-	recs, err := s.history.List(ctx, audit.Query{Resource: modelURI, Limit: audit.MaxListLimit, NewestFirst: true})
-	if err != nil {
-		return nil, err
+	var recs []audit.Record
+	for _, q := range []audit.Query{
+		{Resource: registry.VersionURI(mv.Name, mv.Version), Limit: maxHistory, NewestFirst: true},
+		{Resource: registry.ModelURI(mv.Name), ExactResource: true, Limit: maxHistory, NewestFirst: true},
+	} {
+		rs, err := s.history.List(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rs...)
 	}
+	slices.SortFunc(recs, func(a, b audit.Record) int { return cmp.Compare(b.Seq, a.Seq) })
 	var out []modelcard.Event
 	for _, r := range recs {
-		if r.Resource != modelURI && !audit.MatchResource(versionURI, r.Resource) {
-			continue
-		}
-		out = append(out, modelcard.Event{Seq: r.Seq, TimeMS: r.Time.UnixMilli(), Actor: r.Actor, Action: r.Action, Resource: r.Resource})
 		if len(out) == maxHistory {
 			break
+		}
+		out = append(out, modelcard.Event{Seq: r.Seq, TimeMS: r.Time.UnixMilli(), Actor: r.Actor, Action: r.Action, Resource: r.Resource})
+		if r.Action == "registry.create_model" && r.Status < 300 {
+			break // what comes before belongs to an earlier model of that name
 		}
 	}
 	return out, nil

@@ -76,9 +76,10 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 
-	file   string
-	global atomic.Pointer[policy.Document] // nil: no global policy
-	reload sync.Mutex
+	file      string
+	global    atomic.Pointer[policy.Document] // nil: no global policy
+	reload    sync.Mutex
+	globalSrc string // the loaded file's text (under reload)
 
 	parsed sync.Map // model + "\x00" + sha256(doc) → *policy.Document
 }
@@ -94,16 +95,20 @@ func New(reg *registry.Service, policies PolicyStore, runs Runs, opts Options) (
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if err := s.ReloadPolicy(); err != nil {
+	if err := s.ReloadPolicy(context.Background()); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// GlobalPolicyResource is the audit resource of the global policy.
+const GlobalPolicyResource = "policy:/global"
+
 // ReloadPolicy reads the global policy file again. On any error the
 // policy in force stays in force and the error (with line and column for
-// a document that does not parse) is returned.
-func (s *Service) ReloadPolicy() error {
+// a document that does not parse) is returned. A successful reload is
+// noted for the audit trail with digests of the old and new documents.
+func (s *Service) ReloadPolicy(ctx context.Context) error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
 	if s.file == "" {
@@ -117,7 +122,13 @@ func (s *Service) ReloadPolicy() error {
 	if err != nil {
 		return err
 	}
+	c := audit.Change{Action: "governance.reload_policy", Resource: GlobalPolicyResource, After: audit.Digest(string(src))}
+	if s.globalSrc != "" {
+		c.Before = audit.Digest(s.globalSrc)
+	}
 	s.global.Store(doc)
+	s.globalSrc = string(src)
+	audit.Note(ctx, c)
 	s.log.Info("policy loaded", "file", s.file, "gates", len(doc.Gates))
 	return nil
 }
@@ -146,6 +157,8 @@ func (s *Service) SetModelPolicy(ctx context.Context, name, src string) error {
 			return err
 		}
 	}
+	unlock := s.reg.Lock(name) // no gate decides while the policy changes
+	defer unlock()
 	before, err := s.policies.ModelPolicy(ctx, name)
 	if err != nil {
 		return err
@@ -165,8 +178,9 @@ func (s *Service) SetModelPolicy(ctx context.Context, name, src string) error {
 }
 
 // policySet returns the documents that may apply to a model: the global
-// one and the model's own.
-func (s *Service) policySet(ctx context.Context, model string) ([]*policy.Document, error) {
+// one and the model's own, read as the policy of the model named as (its
+// own name, or the name a rename would give it).
+func (s *Service) policySet(ctx context.Context, model, as string) ([]*policy.Document, error) {
 	var set []*policy.Document
 	if g := s.global.Load(); g != nil {
 		set = append(set, g)
@@ -179,15 +193,16 @@ func (s *Service) policySet(ctx context.Context, model string) ([]*policy.Docume
 		return set, nil
 	}
 	sum := sha256.Sum256([]byte(src))
-	key := model + "\x00" + string(sum[:])
+	key := as + "\x00" + string(sum[:])
 	if d, ok := s.parsed.Load(key); ok {
 		return append(set, d.(*policy.Document)), nil
 	}
-	doc, err := policy.ParseForModel("models:/"+model+"/policy", model, []byte(src))
+	doc, err := policy.ParseForModel("models:/"+model+"/policy", as, []byte(src))
 	if err != nil {
 		// Stored documents were validated when set; one that no longer
-		// parses (an upgrade changed the format) must not open the gate.
-		return nil, fmt.Errorf("stored policy of model '%s': %w", model, err)
+		// parses (an upgrade changed the format, or its gates name the
+		// model and it is being renamed) must not open the gate.
+		return nil, fmt.Errorf("the policy of model '%s' as model '%s': %w", model, as, err)
 	}
 	s.parsed.Store(key, doc)
 	return append(set, doc), nil
@@ -199,11 +214,15 @@ func toPolicyTarget(t registry.Target) policy.Target {
 
 // Check evaluates the policies for moving mv to t, changing nothing.
 func (s *Service) Check(ctx context.Context, mv registry.ModelVersion, t registry.Target) (policy.Result, error) {
-	set, err := s.policySet(ctx, mv.Name)
+	as := mv.Name
+	if t.AsModel != "" {
+		as = t.AsModel
+	}
+	set, err := s.policySet(ctx, mv.Name, as)
 	if err != nil {
 		return policy.Result{}, err
 	}
-	return policy.Evaluate(ctx, set, mv.Name, toPolicyTarget(t), s.facts(mv)), nil
+	return policy.Evaluate(ctx, set, as, toPolicyTarget(t), s.facts(mv)), nil
 }
 
 // Allow implements registry.Gate.
@@ -218,7 +237,7 @@ func (s *Service) Allow(ctx context.Context, mv registry.ModelVersion, t registr
 // Targets returns the moves that the policies in force guard for a model:
 // every alias and stage named by a gate that applies to it, and deploy.
 func (s *Service) Targets(ctx context.Context, model string) ([]registry.Target, error) {
-	set, err := s.policySet(ctx, model)
+	set, err := s.policySet(ctx, model, model)
 	if err != nil {
 		return nil, err
 	}

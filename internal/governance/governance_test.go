@@ -144,7 +144,7 @@ func TestPolicyReloadKeepsOldOnError(t *testing.T) {
 	e := newEnv(t)
 	e.version(t, "credit-risk", 0.81)
 	writeFile(t, e.policy, "version: 1\ngates:\n  - name: broken\n    when: {aliases: [production]\n")
-	err := e.gov.ReloadPolicy()
+	err := e.gov.ReloadPolicy(e.ctx)
 	var pe *policy.ParseError
 	if err == nil || !errors.As(err, &pe) || pe.Line == 0 || pe.Col == 0 {
 		t.Fatalf("reload of a broken file: %v", err)
@@ -157,7 +157,7 @@ func TestPolicyReloadKeepsOldOnError(t *testing.T) {
 		t.Fatalf("old policy not in force after a failed reload: %v", err)
 	}
 	writeFile(t, e.policy, "version: 1\ngates: []\n")
-	if err := e.gov.ReloadPolicy(); err != nil {
+	if err := e.gov.ReloadPolicy(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.reg.SetAlias(e.ctx, "credit-risk", "production", "1"); err != nil {

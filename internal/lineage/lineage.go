@@ -9,10 +9,10 @@ package lineage
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 )
@@ -175,7 +175,7 @@ func (g *Graph) walk(ctx context.Context, root Node, depth int, up bool) ([]Item
 				items = append(items, Item{Node: n, Relation: e.Relation, Via: uri, Depth: d})
 				next = append(next, other)
 				if len(items) > maxNodes {
-					return nil, fmt.Errorf("lineage of %s: more than %d nodes", root.URI, maxNodes)
+					return nil, errdefs.InvalidArgument("The lineage of %s reaches more than %d nodes within depth %d; ask for a smaller depth.", root.URI, maxNodes, depth)
 				}
 			}
 		}
@@ -215,6 +215,9 @@ func ParseDatasetURI(uri string) (name, digest string, err error) {
 	digest, err2 := url.PathUnescape(rest[i+1:])
 	if err1 != nil || err2 != nil {
 		return "", "", errdefs.InvalidArgument("Invalid dataset URI '%s': bad percent-encoding.", uri)
+	}
+	if !utf8.ValidString(name+digest) || strings.IndexByte(name+digest, 0) >= 0 {
+		return "", "", errdefs.InvalidArgument("Invalid dataset URI '%s': name and digest must be UTF-8 text without NUL.", uri)
 	}
 	return name, digest, nil
 }

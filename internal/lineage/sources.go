@@ -179,11 +179,11 @@ func (s RegistrySource) Edges(ctx context.Context, uri string) (up, down []Edge,
 }
 
 // RunOfVersion returns the run a version came from: its run_id, or the
-// run of a runs:/ source.
+// run whose artifacts its source points into (the registry refuses a
+// version where the two disagree).
 func RunOfVersion(mv registry.ModelVersion) string {
 	if mv.RunID != "" {
 		return mv.RunID
 	}
-	id, _ := ParseRunURI(mv.Source)
-	return id
+	return registry.RunOfSource(mv.Source)
 }

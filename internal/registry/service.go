@@ -3,6 +3,9 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +28,10 @@ type Runs interface {
 type Target struct {
 	Kind string // TargetAlias, TargetStage or TargetDeploy
 	Name string // the alias, the stage, or the endpoint
+	// AsModel, when set, judges the move under this model name instead of
+	// the version's own (a rename asks whether the model's aliases and
+	// stages would pass the gates of its new name).
+	AsModel string
 }
 
 // Target kinds.
@@ -65,7 +72,11 @@ type Service struct {
 	now   func() time.Time
 	self  bool
 
-	locks sync.Map // model name → *sync.Mutex: gate check and move are one step
+	// locks serialise, per model, the moves of aliases and stages with
+	// everything a gate reads (reviews, tags, the model's policy), so a
+	// verdict still holds when the move is made. Striped by name hash:
+	// bounded memory whatever names clients send.
+	locks [64]sync.Mutex
 }
 
 // NewService returns a registry over store; runs resolves run ids (nil:
@@ -84,13 +95,28 @@ func (s *Service) SetGate(g Gate) { s.gate = g }
 
 func (s *Service) millis() int64 { return s.now().UnixMilli() }
 
-// lock serialises the moves of one model's aliases and stages, so that a
-// gate's verdict still holds when the move is made.
-func (s *Service) lock(name string) func() {
-	m, _ := s.locks.LoadOrStore(name, new(sync.Mutex))
-	mu := m.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+// Lock holds the lock of the named models (several for a rename) until
+// the returned function is called; see Service.locks. Governance takes it
+// while it changes a model's policy.
+func (s *Service) Lock(names ...string) func() {
+	idx := make([]int, 0, len(names))
+	for _, n := range names {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(n))
+		i := int(h.Sum32() % uint32(len(s.locks)))
+		if !slices.Contains(idx, i) {
+			idx = append(idx, i)
+		}
+	}
+	slices.Sort(idx) // one order for everyone: no deadlock
+	for _, i := range idx {
+		s.locks[i].Lock()
+	}
+	return func() {
+		for _, i := range idx {
+			s.locks[i].Unlock()
+		}
+	}
 }
 
 // ModelURI is the audit resource of a registered model.
@@ -129,8 +155,9 @@ func (s *Service) noteVersion(ctx context.Context, action string, before, after 
 	audit.Note(ctx, c)
 }
 
-// getModelForNote reads a model for an audit digest; a failure leaves the
-// digest empty rather than failing a change that already happened.
+// modelAfter and versionAfter read a model or version for an audit
+// digest; a failure leaves the digest empty rather than failing a change
+// that already happened.
 func (s *Service) modelAfter(ctx context.Context, name string) *RegisteredModel {
 	m, err := s.store.GetRegisteredModel(ctx, name)
 	if err != nil {
@@ -195,10 +222,13 @@ func (s *Service) RenameRegisteredModel(ctx context.Context, name, newName strin
 	if err := ValidateModelName(newName); err != nil {
 		return RegisteredModel{}, err
 	}
-	unlock := s.lock(name)
+	unlock := s.Lock(name, newName)
 	defer unlock()
 	before, err := s.store.GetRegisteredModel(ctx, name)
 	if err != nil {
+		return RegisteredModel{}, err
+	}
+	if err := s.checkRename(ctx, before, newName); err != nil {
 		return RegisteredModel{}, err
 	}
 	if err := s.store.RenameRegisteredModel(ctx, name, newName, s.millis()); err != nil {
@@ -211,6 +241,42 @@ func (s *Service) RenameRegisteredModel(ctx context.Context, name, newName strin
 	s.noteModel(ctx, "rename_model", name, &before, nil)
 	s.noteModel(ctx, "rename_model", newName, nil, &after)
 	return after, nil
+}
+
+// checkRename refuses a rename that would carry an alias or a stage past
+// gates that guard it under the new name (global gates may name models).
+func (s *Service) checkRename(ctx context.Context, m RegisteredModel, newName string) error {
+	if s.gate == nil || m.Name == newName {
+		return nil
+	}
+	type move struct {
+		version int64
+		t       Target
+	}
+	var moves []move
+	for _, a := range m.Aliases {
+		moves = append(moves, move{a.Version, Target{Kind: TargetAlias, Name: a.Alias}})
+	}
+	for _, st := range []string{StageStaging, StageProduction} {
+		vs, err := s.store.VersionsInStage(ctx, m.Name, st)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			moves = append(moves, move{v.Version, Target{Kind: TargetStage, Name: st}})
+		}
+	}
+	for _, mv := range moves {
+		v, err := s.store.GetModelVersion(ctx, m.Name, mv.version)
+		if err != nil {
+			return err
+		}
+		mv.t.AsModel = newName
+		if err := s.gate.Allow(ctx, v, mv.t); err != nil {
+			return fmt.Errorf("renaming '%s' to '%s' would keep version %d at %s: %w", m.Name, newName, v.Version, mv.t, err)
+		}
+	}
+	return nil
 }
 
 // UpdateRegisteredModel sets a model's description.
@@ -241,7 +307,7 @@ func (s *Service) DeleteRegisteredModel(ctx context.Context, name string) error 
 	if err := ValidateModelName(name); err != nil {
 		return err
 	}
-	unlock := s.lock(name)
+	unlock := s.Lock(name)
 	defer unlock()
 	before, err := s.store.GetRegisteredModel(ctx, name)
 	if err != nil {
@@ -348,6 +414,8 @@ func (s *Service) SetRegisteredModelTag(ctx context.Context, name string, tag Ta
 	if err := ValidateTag(tag); err != nil {
 		return err
 	}
+	unlock := s.Lock(name)
+	defer unlock()
 	before, err := s.store.GetRegisteredModel(ctx, name)
 	if err != nil {
 		return err
@@ -367,6 +435,8 @@ func (s *Service) DeleteRegisteredModelTag(ctx context.Context, name, key string
 	if err := ValidateTagKey(key); err != nil {
 		return err
 	}
+	unlock := s.Lock(name)
+	defer unlock()
 	before, err := s.store.GetRegisteredModel(ctx, name)
 	if err != nil {
 		return err
@@ -392,7 +462,7 @@ func (s *Service) SetAlias(ctx context.Context, name, alias, version string) err
 	if err != nil {
 		return err
 	}
-	unlock := s.lock(name)
+	unlock := s.Lock(name)
 	defer unlock()
 	before, err := s.store.GetRegisteredModel(ctx, name)
 	if errors.Is(err, errdefs.ErrNotFound) {
@@ -423,7 +493,7 @@ func (s *Service) DeleteAlias(ctx context.Context, name, alias string) error {
 	if err := ValidateAlias(alias); err != nil {
 		return err
 	}
-	unlock := s.lock(name)
+	unlock := s.Lock(name)
 	defer unlock()
 	before, err := s.store.GetRegisteredModel(ctx, name)
 	if err != nil {
@@ -452,12 +522,6 @@ func (s *Service) allow(ctx context.Context, mv ModelVersion, t Target) error {
 		return nil
 	}
 	return s.gate.Allow(ctx, mv, t)
-}
-
-// CheckMove evaluates the gate for a move without making it: nil when the
-// version may move to t.
-func (s *Service) CheckMove(ctx context.Context, mv ModelVersion, t Target) error {
-	return s.allow(ctx, mv, t)
 }
 
 // ---- model versions
@@ -502,6 +566,10 @@ func (s *Service) CreateModelVersion(ctx context.Context, req CreateVersion) (Mo
 	})
 	if err != nil {
 		return ModelVersion{}, err
+	}
+	// Digest the version as stored (tags sorted), as later changes will.
+	if after := s.versionAfter(ctx, mv.Name, mv.Version); after != nil {
+		mv = *after
 	}
 	s.noteVersion(ctx, "create_version", nil, &mv)
 	return mv, nil
@@ -592,7 +660,7 @@ func (s *Service) TransitionStage(ctx context.Context, name, version, stage stri
 	if archiveExisting && canon != StageStaging && canon != StageProduction {
 		return ModelVersion{}, errdefs.InvalidArgument("Model version transition cannot archive existing model versions because '%s' is not an Active stage. Valid stages are ['Staging', 'Production']", stage)
 	}
-	unlock := s.lock(name)
+	unlock := s.Lock(name)
 	defer unlock()
 	before, err := s.store.GetModelVersion(ctx, name, v)
 	if err != nil {
@@ -631,7 +699,7 @@ func (s *Service) DeleteModelVersion(ctx context.Context, name, version string) 
 	if err != nil {
 		return err
 	}
-	unlock := s.lock(name)
+	unlock := s.Lock(name)
 	defer unlock()
 	before, err := s.store.GetModelVersion(ctx, name, v)
 	if err != nil {
@@ -676,6 +744,8 @@ func (s *Service) SetModelVersionTag(ctx context.Context, name, version string, 
 	if err := ValidateTag(tag); err != nil {
 		return err
 	}
+	unlock := s.Lock(name)
+	defer unlock()
 	before, err := s.store.GetModelVersion(ctx, name, v)
 	if err != nil {
 		return err
@@ -696,6 +766,8 @@ func (s *Service) DeleteModelVersionTag(ctx context.Context, name, version, key 
 	if err := ValidateTagKey(key); err != nil {
 		return err
 	}
+	unlock := s.Lock(name)
+	defer unlock()
 	before, err := s.store.GetModelVersion(ctx, name, v)
 	if err != nil {
 		return err
@@ -726,6 +798,8 @@ func (s *Service) Review(ctx context.Context, name, version string, decision App
 	if len(comment) > MaxCommentLength {
 		return ModelVersion{}, errdefs.InvalidArgument("Review comment is %d bytes long; at most %d are allowed.", len(comment), MaxCommentLength)
 	}
+	unlock := s.Lock(name)
+	defer unlock()
 	mv, err := s.GetModelVersion(ctx, name, version)
 	if err != nil {
 		return ModelVersion{}, err
@@ -805,6 +879,14 @@ func (s *Service) Resolve(ctx context.Context, uri string) (ModelVersion, error)
 	ref, err := ParseModelURI(uri)
 	if err != nil {
 		return ModelVersion{}, err
+	}
+	if err := ValidateModelName(ref.Name); err != nil {
+		return ModelVersion{}, err
+	}
+	if ref.Alias != "" {
+		if err := ValidateAlias(ref.Alias); err != nil {
+			return ModelVersion{}, err
+		}
 	}
 	switch {
 	case ref.Alias != "":

@@ -57,6 +57,4 @@ type Store interface {
 	// a registered model; ModelPolicy returns it ("" when none).
 	SetModelPolicy(ctx context.Context, name, doc string, now int64) error
 	ModelPolicy(ctx context.Context, name string) (string, error)
-	// ModelPolicies returns every registered model's policy by name.
-	ModelPolicies(ctx context.Context) (map[string]string, error)
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/tracking"
@@ -18,17 +19,30 @@ const (
 
 func missing(param string) error { return tracking.MissingValue(param) }
 
+// MaxModelNameLength is the longest registered model name (MLflow's
+// column holds 256 characters).
+const MaxModelNameLength = 256
+
 // ValidateModelName checks a registered model name.
 func ValidateModelName(name string) error {
 	if name == "" {
 		return missing("name")
 	}
-	return ValidateText("name", name)
+	if err := ValidateText("name", name); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(name); n > MaxModelNameLength {
+		return errdefs.InvalidArgument("Registered model name has %d characters; at most %d are allowed.", n, MaxModelNameLength)
+	}
+	return nil
 }
 
-// ValidateText refuses a NUL character, which no store can keep alike
-// (Postgres text cannot hold it at all).
+// ValidateText refuses what no store keeps alike: invalid UTF-8 and NUL
+// characters (Postgres text can hold neither).
 func ValidateText(param, v string) error {
+	if !utf8.ValidString(v) {
+		return errdefs.InvalidArgument("Invalid value for parameter '%s': it is not valid UTF-8.", param)
+	}
 	if strings.IndexByte(v, 0) >= 0 {
 		return tracking.InvalidValue(param, v, "NUL characters are not allowed.")
 	}
@@ -140,16 +154,35 @@ func ValidateSource(source, runID string) error {
 	if u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(p, "\\\x00") || hasDotSegment(p) {
 		return errdefs.InvalidArgument("Invalid model version source: '%s'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path.", source)
 	}
-	if u.Scheme == "runs" {
-		id, _, _ := strings.Cut(strings.TrimPrefix(source, "runs:/"), "/")
-		if id == "" || !strings.HasPrefix(source, "runs:/") {
-			return errdefs.InvalidArgument("Invalid model version source: '%s'. A runs:/ source must be runs:/<run_id>/<path>.", source)
-		}
-		if runID != "" && id != runID {
-			return errdefs.InvalidArgument("Invalid model version source: '%s'. The run_id request parameter (%s) does not match the run of the source.", source, runID)
-		}
+	if u.Scheme == "runs" && RunOfSource(source) == "" {
+		return errdefs.InvalidArgument("Invalid model version source: '%s'. A runs:/ source must be runs:/<run_id>/<path>.", source)
+	}
+	// The files and the run must agree: policy gates judge a version by
+	// its run's metrics, so a run_id naming another run than the one whose
+	// artifacts are registered would let any files through.
+	if r := RunOfSource(source); r != "" && runID != "" && r != runID {
+		return errdefs.InvalidArgument("Invalid model version source: '%s'. It holds artifacts of run %s, but the run_id request parameter is %s.", source, r, runID)
 	}
 	return nil
+}
+
+// RunOfSource returns the run whose artifacts a source points into —
+// runs:/<run>/<path> or mlflow-artifacts:/<experiment>/<run>/artifacts/<path>
+// — or "" for any other source.
+func RunOfSource(source string) string {
+	if rest, ok := strings.CutPrefix(source, "runs:/"); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		return id
+	}
+	key, ok := tracking.ArtifactKey(source)
+	if !ok {
+		return ""
+	}
+	parts := strings.SplitN(key, "/", 4)
+	if len(parts) >= 3 && parts[0] != "" && parts[1] != "" && parts[2] == "artifacts" {
+		return parts[1]
+	}
+	return ""
 }
 
 func hasDotSegment(p string) bool {

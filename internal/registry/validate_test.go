@@ -103,7 +103,8 @@ func TestValidateSource(t *testing.T) {
 		{"s3://bucket/models?x=1", "", relative},
 		{"https://h/m#frag", "", relative},
 		{"s3://bucket/a%00b", "", relative},
-		{"runs:/abc/model", "other", "does not match"},
+		{"runs:/abc/model", "other", "holds artifacts of run abc, but the run_id request parameter is other"},
+		{"mlflow-artifacts:/0/abc/artifacts/model", "other", "holds artifacts of run abc"},
 		{"runs://model", "", "runs:/<run_id>/<path>"},
 	}
 	for _, tc := range tests {
@@ -168,5 +169,25 @@ func TestApprovalOf(t *testing.T) {
 		if got.Status != tc.status || strings.Join(got.Approvers, ",") != tc.approvers {
 			t.Errorf("case %d: %+v", i, got)
 		}
+	}
+}
+
+func TestRunOfSource(t *testing.T) {
+	for src, want := range map[string]string{
+		"runs:/abc/model": "abc",
+		"runs://model":    "",
+		"mlflow-artifacts:/0/abc/artifacts/model":      "abc",
+		"mlflow-artifacts://host:5000/7/abc/artifacts": "abc",
+		"mlflow-artifacts:/0/abc/other/model":          "",
+		"mlflow-artifacts:/models/fraud":               "",
+		"s3://bucket/0/abc/artifacts/model":            "",
+	} {
+		if got := RunOfSource(src); got != want {
+			t.Errorf("RunOfSource(%q) = %q, want %q", src, got, want)
+		}
+	}
+	// A run_id that names another run than the source's is refused.
+	if err := ValidateSource("mlflow-artifacts:/0/bad/artifacts/model", "good"); err == nil || !strings.Contains(err.Error(), "holds artifacts of run bad") {
+		t.Errorf("mismatched run_id: %v", err)
 	}
 }

@@ -359,11 +359,10 @@ func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reloadPolicy(w http.ResponseWriter, r *http.Request) {
-	if err := s.gov.ReloadPolicy(); err != nil {
+	if err := s.gov.ReloadPolicy(r.Context()); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	audit.Note(r.Context(), audit.Change{Action: "governance.reload_policy", Resource: "policy:/global"})
 	s.getPolicy(w, r)
 }
 

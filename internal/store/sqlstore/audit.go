@@ -180,7 +180,11 @@ func (s *Store) ListAudit(ctx context.Context, q audit.Query) ([]audit.Record, e
 	q = q.Normalized()
 	var where []string
 	var args []any
-	if q.Resource != "" {
+	switch {
+	case q.Resource != "" && q.ExactResource:
+		where = append(where, `resource = ?`)
+		args = append(args, q.Resource)
+	case q.Resource != "":
 		r := audit.ResourceRanges(q.Resource)
 		where = append(where, `(resource = ? OR (resource >= ? AND resource < ?) OR (resource >= ? AND resource < ?))`)
 		args = append(args, q.Resource, r[0][0], r[0][1], r[1][0], r[1][1])

@@ -171,15 +171,18 @@ func (s *Store) modelAliases(ctx context.Context, t tx, id int64) ([]registry.Al
 // latestVersions returns the newest live version of each stage (of
 // stages, or of every stage), in MLflow's stage order.
 func (s *Store) latestVersions(ctx context.Context, t tx, id int64, stages []string) ([]registry.ModelVersion, error) {
-	where := `WHERE v.model_id = ? AND v.deleted = 0 AND v.version = (
-		SELECT MAX(v2.version) FROM model_versions v2 WHERE v2.model_id = v.model_id AND v2.deleted = 0 AND v2.current_stage = v.current_stage)`
-	args := []any{id}
+	// One pass over the model's versions finds each stage's newest; a
+	// correlated MAX per row would be quadratic in the number of versions.
+	where := `WHERE v.model_id = ? AND (v.model_id, v.version) IN (
+		SELECT model_id, MAX(version) FROM model_versions WHERE model_id = ? AND deleted = 0`
+	args := []any{id, id}
 	if len(stages) > 0 {
-		where += ` AND v.current_stage IN ` + placeholders(len(stages))
+		where += ` AND current_stage IN ` + placeholders(len(stages))
 		for _, st := range stages {
 			args = append(args, st)
 		}
 	}
+	where += ` GROUP BY model_id, current_stage)`
 	vs, err := s.loadVersions(ctx, t, where, args)
 	if err != nil {
 		return nil, err
@@ -698,31 +701,11 @@ func (s *Store) ModelPolicy(ctx context.Context, name string) (string, error) {
 	return doc, err
 }
 
-// ModelPolicies implements registry.Store.
-func (s *Store) ModelPolicies(ctx context.Context) (map[string]string, error) {
-	out := map[string]string{}
-	err := s.read(ctx, func(t tx) error {
-		rows, err := t.query(ctx, `SELECT m.name, p.document FROM registered_model_policies p JOIN registered_models m ON m.model_id = p.model_id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var name, doc string
-			if err := rows.Scan(&name, &doc); err != nil {
-				return err
-			}
-			out[name] = doc
-		}
-		return rows.Err()
-	})
-	return out, err
-}
-
 // ---- search
 
-// registryCond renders one registry filter clause over alias a (m for
-// models, v for versions) with the tag table tagTable keyed like keyCols.
+// registryCond renders one registry filter clause: attributes through
+// cols (filter key → column), tags as an EXISTS over tagExists (a
+// correlated "SELECT 1 FROM <tag table> tg WHERE ..." of the row).
 func (s *Store) registryCond(c filter.Clause, cols map[string]string, tagExists string) (string, []any, error) {
 	if c.Entity == filter.Tag {
 		cond, args, err := s.strCond("tg.value", c)
@@ -750,7 +733,9 @@ func (s *Store) registryCond(c filter.Clause, cols map[string]string, tagExists 
 	if c.Numeric {
 		// Compared as a number, not truncated to an integer: 1.5 or 1e20
 		// must not turn into 1 or an overflowed int64.
-		return col + " " + string(c.Op) + " ?", []any{c.Num}, nil
+		// (Postgres would otherwise cast the parameter to the column's
+		// bigint.)
+		return col + " " + string(c.Op) + " CAST(? AS DOUBLE PRECISION)", []any{c.Num}, nil
 	}
 	return s.strCond(col, c)
 }

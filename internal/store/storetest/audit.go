@@ -186,6 +186,21 @@ func testAuditListPrefix(t *testing.T, s AuditStore) {
 		if fmt.Sprintf("%q", have) != fmt.Sprintf("%q", want) {
 			t.Errorf("resource %q: got %q, want %q", p, have, want)
 		}
+		exact, err := l.List(ctx, audit.Query{Resource: p, ExactResource: true, Limit: 1000})
+		must(t, err)
+		want = nil
+		for _, r := range resources {
+			if r == strings.TrimRight(p, "/") || p == "" {
+				want = append(want, r)
+			}
+		}
+		have = nil
+		for _, r := range exact {
+			have = append(have, r.Resource)
+		}
+		if fmt.Sprintf("%q", have) != fmt.Sprintf("%q", want) {
+			t.Errorf("exact resource %q: got %q, want %q", p, have, want)
+		}
 	}
 }
 

@@ -339,6 +339,10 @@ func testSearchVersions(t *testing.T, s RegistryStore) {
 		{"run_id IN ('run1', 'run9')", nil, "b/1,a/1"},
 		{"run_id = 'run2'", nil, "a/2"},
 		{"version_number > 1", nil, "a/2"},
+		{"version_number < 1.5", []string{"name"}, "a/1,b/1"},
+		{"version_number >= 9223372036854775808", nil, ""},
+		{"version_number = 1e300", nil, ""},
+		{"version_number > -1e300", []string{"name", "version_number"}, "a/1,a/2,b/1"},
 		{"version_number <= 1", []string{"name"}, "a/1,b/1"},
 		{"source_path LIKE '%run1%'", []string{"name DESC"}, "b/1,a/1"},
 		{"tags.k = 'x'", nil, "a/1"},
@@ -400,10 +404,8 @@ func testPolicies(t *testing.T, s RegistryStore) {
 	if doc != "version: 1\ngates: []\n" {
 		t.Fatalf("policy = %q", doc)
 	}
-	all, err := s.ModelPolicies(ctx)
-	must(t, err)
-	if len(all) != 2 {
-		t.Fatalf("policies = %v", all)
+	if doc, _ := s.ModelPolicy(ctx, "n"); doc != "version: 1\n" {
+		t.Fatalf("other model's policy = %q", doc)
 	}
 	must(t, s.SetModelPolicy(ctx, "m", "", 4))
 	if doc, _ := s.ModelPolicy(ctx, "m"); doc != "" {
