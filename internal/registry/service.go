@@ -174,6 +174,37 @@ func (s *Service) versionAfter(ctx context.Context, name string, v int64) *Model
 	return &mv
 }
 
+// changeModel runs fn under the model's lock with the model as it is,
+// then notes the change for the audit trail with digests before and after.
+func (s *Service) changeModel(ctx context.Context, name, action string, fn func(before RegisteredModel) error) error {
+	unlock := s.Lock(name)
+	defer unlock()
+	before, err := s.store.GetRegisteredModel(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := fn(before); err != nil {
+		return err
+	}
+	s.noteModel(ctx, action, name, &before, s.modelAfter(ctx, name))
+	return nil
+}
+
+// changeVersion is changeModel for one version.
+func (s *Service) changeVersion(ctx context.Context, name string, v int64, action string, fn func(before ModelVersion) error) error {
+	unlock := s.Lock(name)
+	defer unlock()
+	before, err := s.store.GetModelVersion(ctx, name, v)
+	if err != nil {
+		return err
+	}
+	if err := fn(before); err != nil {
+		return err
+	}
+	s.noteVersion(ctx, action, &before, s.versionAfter(ctx, name, v))
+	return nil
+}
+
 // ---- registered models
 
 // CreateRegisteredModel creates a model.
@@ -414,17 +445,9 @@ func (s *Service) SetRegisteredModelTag(ctx context.Context, name string, tag Ta
 	if err := ValidateTag(tag); err != nil {
 		return err
 	}
-	unlock := s.Lock(name)
-	defer unlock()
-	before, err := s.store.GetRegisteredModel(ctx, name)
-	if err != nil {
-		return err
-	}
-	if err := s.store.SetRegisteredModelTag(ctx, name, tag); err != nil {
-		return err
-	}
-	s.noteModel(ctx, "set_model_tag", name, &before, s.modelAfter(ctx, name))
-	return nil
+	return s.changeModel(ctx, name, "set_model_tag", func(RegisteredModel) error {
+		return s.store.SetRegisteredModelTag(ctx, name, tag)
+	})
 }
 
 // DeleteRegisteredModelTag removes a tag from a model.
@@ -435,17 +458,9 @@ func (s *Service) DeleteRegisteredModelTag(ctx context.Context, name, key string
 	if err := ValidateTagKey(key); err != nil {
 		return err
 	}
-	unlock := s.Lock(name)
-	defer unlock()
-	before, err := s.store.GetRegisteredModel(ctx, name)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteRegisteredModelTag(ctx, name, key); err != nil {
-		return err
-	}
-	s.noteModel(ctx, "delete_model_tag", name, &before, s.modelAfter(ctx, name))
-	return nil
+	return s.changeModel(ctx, name, "delete_model_tag", func(RegisteredModel) error {
+		return s.store.DeleteRegisteredModelTag(ctx, name, key)
+	})
 }
 
 // ---- aliases
@@ -462,27 +477,21 @@ func (s *Service) SetAlias(ctx context.Context, name, alias, version string) err
 	if err != nil {
 		return err
 	}
-	unlock := s.Lock(name)
-	defer unlock()
-	before, err := s.store.GetRegisteredModel(ctx, name)
+	err = s.changeModel(ctx, name, "set_alias", func(RegisteredModel) error {
+		mv, err := s.store.GetModelVersion(ctx, name, v)
+		if err != nil {
+			return err
+		}
+		if err := s.allow(ctx, mv, Target{Kind: TargetAlias, Name: alias}); err != nil {
+			return err
+		}
+		_, err = s.store.SetAlias(ctx, name, alias, v, s.millis())
+		return err
+	})
 	if errors.Is(err, errdefs.ErrNotFound) {
 		return VersionNotFound(name, v) // MLflow checks the version only
 	}
-	if err != nil {
-		return err
-	}
-	mv, err := s.store.GetModelVersion(ctx, name, v)
-	if err != nil {
-		return err
-	}
-	if err := s.allow(ctx, mv, Target{Kind: TargetAlias, Name: alias}); err != nil {
-		return err
-	}
-	if _, err := s.store.SetAlias(ctx, name, alias, v, s.millis()); err != nil {
-		return err
-	}
-	s.noteModel(ctx, "set_alias", name, &before, s.modelAfter(ctx, name))
-	return nil
+	return err
 }
 
 // DeleteAlias removes an alias.
@@ -493,17 +502,9 @@ func (s *Service) DeleteAlias(ctx context.Context, name, alias string) error {
 	if err := ValidateAlias(alias); err != nil {
 		return err
 	}
-	unlock := s.Lock(name)
-	defer unlock()
-	before, err := s.store.GetRegisteredModel(ctx, name)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteAlias(ctx, name, alias, s.millis()); err != nil {
-		return err
-	}
-	s.noteModel(ctx, "delete_alias", name, &before, s.modelAfter(ctx, name))
-	return nil
+	return s.changeModel(ctx, name, "delete_alias", func(RegisteredModel) error {
+		return s.store.DeleteAlias(ctx, name, alias, s.millis())
+	})
 }
 
 // GetVersionByAlias returns the version an alias points at.
@@ -744,17 +745,9 @@ func (s *Service) SetModelVersionTag(ctx context.Context, name, version string, 
 	if err := ValidateTag(tag); err != nil {
 		return err
 	}
-	unlock := s.Lock(name)
-	defer unlock()
-	before, err := s.store.GetModelVersion(ctx, name, v)
-	if err != nil {
-		return err
-	}
-	if err := s.store.SetModelVersionTag(ctx, name, v, tag); err != nil {
-		return err
-	}
-	s.noteVersion(ctx, "set_version_tag", &before, s.versionAfter(ctx, name, v))
-	return nil
+	return s.changeVersion(ctx, name, v, "set_version_tag", func(ModelVersion) error {
+		return s.store.SetModelVersionTag(ctx, name, v, tag)
+	})
 }
 
 // DeleteModelVersionTag removes a tag from a version.
@@ -766,17 +759,9 @@ func (s *Service) DeleteModelVersionTag(ctx context.Context, name, version, key 
 	if err := ValidateTagKey(key); err != nil {
 		return err
 	}
-	unlock := s.Lock(name)
-	defer unlock()
-	before, err := s.store.GetModelVersion(ctx, name, v)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteModelVersionTag(ctx, name, v, key); err != nil {
-		return err
-	}
-	s.noteVersion(ctx, "delete_version_tag", &before, s.versionAfter(ctx, name, v))
-	return nil
+	return s.changeVersion(ctx, name, v, "delete_version_tag", func(ModelVersion) error {
+		return s.store.DeleteModelVersionTag(ctx, name, v, key)
+	})
 }
 
 // VersionsOfRun returns the versions registered from a run.
