@@ -276,11 +276,18 @@ func TestAcceptanceRegistryGatesAuditCard(t *testing.T) {
 			}
 			events := mustOK(t, call(t, srv, "GET", "/api/v1/audit/events?resource="+url.QueryEscape("models:/fraud"), nil))["events"].([]any)
 			var aliasSeq int64
+			refused := 0
 			for _, ev := range events {
 				m := ev.(map[string]any)
 				if m["action"] == "registry.set_alias" && m["status"] == float64(200) {
 					aliasSeq = int64(m["seq"].(float64))
 				}
+				if m["action"] == "registry.set_alias" && m["status"] == float64(403) && m["before"] == m["after"] {
+					refused++
+				}
+			}
+			if refused != 2 {
+				t.Fatalf("refused alias moves audited under models:/fraud: %d, want 2", refused)
 			}
 			if aliasSeq == 0 {
 				t.Fatalf("no audit event for the alias move among %v", events)

@@ -176,6 +176,9 @@ func (s *Service) versionAfter(ctx context.Context, name string, v int64) *Model
 
 // changeModel runs fn under the model's lock with the model as it is,
 // then notes the change for the audit trail with digests before and after.
+// A change that fails (a gate refuses it, say) is noted too, unchanged, so
+// the refused attempt is found under the model's resource; the event's
+// status tells it failed.
 func (s *Service) changeModel(ctx context.Context, name, action string, fn func(before RegisteredModel) error) error {
 	unlock := s.Lock(name)
 	defer unlock()
@@ -184,6 +187,7 @@ func (s *Service) changeModel(ctx context.Context, name, action string, fn func(
 		return err
 	}
 	if err := fn(before); err != nil {
+		s.noteModel(ctx, action, name, &before, &before)
 		return err
 	}
 	s.noteModel(ctx, action, name, &before, s.modelAfter(ctx, name))
@@ -199,6 +203,7 @@ func (s *Service) changeVersion(ctx context.Context, name string, v int64, actio
 		return err
 	}
 	if err := fn(before); err != nil {
+		s.noteVersion(ctx, action, &before, &before)
 		return err
 	}
 	s.noteVersion(ctx, action, &before, s.versionAfter(ctx, name, v))
@@ -668,6 +673,7 @@ func (s *Service) TransitionStage(ctx context.Context, name, version, stage stri
 		return ModelVersion{}, err
 	}
 	if err := s.allow(ctx, before, Target{Kind: TargetStage, Name: canon}); err != nil {
+		s.noteVersion(ctx, "transition_stage", &before, &before) // the refused attempt
 		return ModelVersion{}, err
 	}
 	var others []ModelVersion
