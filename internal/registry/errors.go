@@ -22,6 +22,12 @@ func VersionNotFound(name string, version int64) error {
 	return errdefs.NotFound("Model Version (name=%s, version=%d) not found", name, version)
 }
 
+// ModelChanged is the error of a gated move whose model changed (a
+// review, a tag, the policy — on another server) while its gate decided.
+func ModelChanged(name string) error {
+	return errdefs.Conflict("Registered model '%s' changed while its policy gate was deciding (a review, tag, alias or policy change); nothing was changed. Try again.", name)
+}
+
 // AliasNotFound is the error for an alias a model does not have. MLflow
 // answers it with INVALID_PARAMETER_VALUE (400), not a 404.
 func AliasNotFound(alias string) error {

@@ -482,7 +482,7 @@ func (s *Service) SetAlias(ctx context.Context, name, alias, version string) err
 	if err != nil {
 		return err
 	}
-	err = s.changeModel(ctx, name, "set_alias", func(RegisteredModel) error {
+	err = s.changeModel(ctx, name, "set_alias", func(before RegisteredModel) error {
 		mv, err := s.store.GetModelVersion(ctx, name, v)
 		if err != nil {
 			return err
@@ -490,7 +490,9 @@ func (s *Service) SetAlias(ctx context.Context, name, alias, version string) err
 		if err := s.allow(ctx, mv, Target{Kind: TargetAlias, Name: alias}); err != nil {
 			return err
 		}
-		_, err = s.store.SetAlias(ctx, name, alias, v, s.millis())
+		// The move is made only if nothing changed since the model was
+		// read (the lock covers this server, the revision all of them).
+		_, err = s.store.SetAlias(ctx, name, alias, v, before.Revision)
 		return err
 	})
 	if errors.Is(err, errdefs.ErrNotFound) {
@@ -668,6 +670,13 @@ func (s *Service) TransitionStage(ctx context.Context, name, version, stage stri
 	}
 	unlock := s.Lock(name)
 	defer unlock()
+	model, err := s.store.GetRegisteredModel(ctx, name)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return ModelVersion{}, VersionNotFound(name, v)
+	}
+	if err != nil {
+		return ModelVersion{}, err
+	}
 	before, err := s.store.GetModelVersion(ctx, name, v)
 	if err != nil {
 		return ModelVersion{}, err
@@ -684,7 +693,8 @@ func (s *Service) TransitionStage(ctx context.Context, name, version, stage stri
 		}
 		others = vs
 	}
-	after, archived, err := s.store.UpdateModelVersion(ctx, name, v, VersionUpdate{Stage: &canon, ArchiveExisting: archiveExisting}, s.millis())
+	after, archived, err := s.store.UpdateModelVersion(ctx, name, v,
+		VersionUpdate{Stage: &canon, ArchiveExisting: archiveExisting, ExpectRevision: model.Revision}, s.millis())
 	if err != nil {
 		return ModelVersion{}, err
 	}

@@ -43,8 +43,10 @@ type Store interface {
 	VersionsOfRun(ctx context.Context, runID string) ([]ModelVersion, error)
 
 	// SetAlias points alias at version (which must exist) and returns the
-	// version it pointed at before (0: none).
-	SetAlias(ctx context.Context, name, alias string, version int64, now int64) (int64, error)
+	// version it pointed at before (0: none). With expectRevision != 0 the
+	// model must still be at that revision (RegisteredModel.Revision), or
+	// nothing changes and the error is ModelChanged.
+	SetAlias(ctx context.Context, name, alias string, version int64, expectRevision int64) (int64, error)
 	DeleteAlias(ctx context.Context, name, alias string, now int64) error
 	GetVersionByAlias(ctx context.Context, name, alias string) (ModelVersion, error)
 

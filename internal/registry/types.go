@@ -48,6 +48,9 @@ type RegisteredModel struct {
 	// LatestVersions holds the newest version of each stage (filled by
 	// reads that return whole models).
 	LatestVersions []ModelVersion `json:"latest_versions,omitempty"`
+	// Revision advances with every change to the model or anything under
+	// it; a gated move carries the revision its gate judged.
+	Revision int64 `json:"-"`
 }
 
 // ApprovalStatus is a version's review state, as SageMaker's
@@ -124,4 +127,7 @@ type VersionUpdate struct {
 	Stage       *string
 	// ArchiveExisting moves the other versions in Stage to Archived.
 	ArchiveExisting bool
+	// ExpectRevision, when not 0, is the model revision the move was
+	// judged on (see Store.SetAlias).
+	ExpectRevision int64
 }

@@ -17,18 +17,37 @@ import (
 // touches one row; versions are soft-deleted (deleted = 1) so that their
 // numbers are never handed out again.
 
-// modelRow locks (in write transactions) and returns a model's id.
+// modelRow returns a model's id; with lock (in write transactions) it
+// locks the model's row through lockModel.
 func (s *Store) modelRow(ctx context.Context, t tx, name string, lock bool) (int64, error) {
-	q := `SELECT model_id FROM registered_models WHERE name = ?`
 	if lock {
-		q += s.d.ForUpdate
+		id, _, err := s.lockModel(ctx, t, name)
+		return id, err
 	}
 	var id int64
-	err := t.queryRow(ctx, q, name).Scan(&id)
+	err := t.queryRow(ctx, `SELECT model_id FROM registered_models WHERE name = ?`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, registry.ModelNotFound(name)
 	}
 	return id, err
+}
+
+// lockModel locks a model's row for the transaction and advances its
+// revision, returning the id and the revision before this write.
+func (s *Store) lockModel(ctx context.Context, t tx, name string) (id, rev int64, err error) {
+	err = t.queryRow(ctx, `UPDATE registered_models SET revision = revision + 1 WHERE name = ? RETURNING model_id, revision - 1`, name).Scan(&id, &rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, registry.ModelNotFound(name)
+	}
+	return id, rev, err
+}
+
+// checkRevision refuses a move judged on another revision of the model.
+func checkRevision(name string, rev, expect int64) error {
+	if expect != 0 && rev != expect {
+		return registry.ModelChanged(name)
+	}
+	return nil
 }
 
 // versionRow checks that a live version exists.
@@ -97,7 +116,7 @@ func (s *Store) GetRegisteredModel(ctx context.Context, name string) (registry.R
 // loadModels reads models matching a WHERE over registered_models m, in
 // the given order, with their tags, aliases and latest versions.
 func (s *Store) loadModels(ctx context.Context, t tx, where string, args []any) ([]registry.RegisteredModel, error) {
-	rows, err := t.query(ctx, `SELECT m.model_id, m.name, m.creation_time, m.last_updated_time, m.user_id, m.description
+	rows, err := t.query(ctx, `SELECT m.model_id, m.name, m.creation_time, m.last_updated_time, m.user_id, m.description, m.revision
 		FROM registered_models m `+where, args...)
 	if err != nil {
 		return nil, err
@@ -107,7 +126,7 @@ func (s *Store) loadModels(ctx context.Context, t tx, where string, args []any) 
 	for rows.Next() {
 		var m registry.RegisteredModel
 		var id int64
-		if err := rows.Scan(&id, &m.Name, &m.CreationTime, &m.LastUpdatedTime, &m.UserID, &m.Description); err != nil {
+		if err := rows.Scan(&id, &m.Name, &m.CreationTime, &m.LastUpdatedTime, &m.UserID, &m.Description, &m.Revision); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -436,7 +455,17 @@ func (s *Store) UpdateModelVersion(ctx context.Context, name string, version int
 	var mv registry.ModelVersion
 	var archived []int64
 	err := s.write(ctx, func(t tx) error {
-		id, err := s.versionRow(ctx, t, name, version, true)
+		_, rev, err := s.lockModel(ctx, t, name)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			return registry.VersionNotFound(name, version)
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkRevision(name, rev, u.ExpectRevision); err != nil {
+			return err
+		}
+		id, err := s.versionRow(ctx, t, name, version, false)
 		if err != nil {
 			return err
 		}
@@ -571,10 +600,17 @@ func (s *Store) DeleteModelVersionTag(ctx context.Context, name string, version 
 }
 
 // SetAlias implements registry.Store.
-func (s *Store) SetAlias(ctx context.Context, name, alias string, version int64, now int64) (int64, error) {
+func (s *Store) SetAlias(ctx context.Context, name, alias string, version int64, expectRevision int64) (int64, error) {
 	var prev int64
 	err := s.write(ctx, func(t tx) error {
-		id, err := s.versionRow(ctx, t, name, version, true)
+		_, rev, err := s.lockModel(ctx, t, name)
+		if err != nil {
+			return err
+		}
+		if err := checkRevision(name, rev, expectRevision); err != nil {
+			return err
+		}
+		id, err := s.versionRow(ctx, t, name, version, false)
 		if err != nil {
 			return err
 		}

@@ -90,7 +90,7 @@ func testModelCRUD(t *testing.T, s RegistryStore) {
 		t.Fatalf("version after rename: %+v", mv)
 	}
 
-	_, err = s.SetAlias(ctx, "fraud-v2", "champion", 1, 50)
+	_, err = s.SetAlias(ctx, "fraud-v2", "champion", 1, 0)
 	must(t, err)
 	must(t, s.AddReview(ctx, "fraud-v2", 1, registry.Review{Reviewer: "bob", Decision: registry.ApprovalApproved, Time: 50}))
 	must(t, s.SetModelPolicy(ctx, "fraud-v2", "version: 1", 50))
@@ -122,7 +122,7 @@ func testVersionNumbering(t *testing.T, s RegistryStore) {
 	if m.LastUpdatedTime != 30 {
 		t.Fatalf("creating a version must bump the model: %d", m.LastUpdatedTime)
 	}
-	_, err = s.SetAlias(ctx, "m", "champion", 3, 40)
+	_, err = s.SetAlias(ctx, "m", "champion", 3, 0)
 	must(t, err)
 	must(t, s.DeleteModelVersion(ctx, "m", 3, 40))
 	wantErr(t, s.DeleteModelVersion(ctx, "m", 3, 41), errdefs.ErrNotFound)
@@ -139,7 +139,7 @@ func testVersionNumbering(t *testing.T, s RegistryStore) {
 	wantErr(t, err, errdefs.ErrInvalidArgument) // MLflow: alias not found is INVALID_PARAMETER_VALUE
 	// Versions are not visible to tag or alias writes once deleted.
 	wantErr(t, s.SetModelVersionTag(ctx, "m", 3, registry.Tag{Key: "k", Value: "v"}), errdefs.ErrNotFound)
-	_, err = s.SetAlias(ctx, "m", "x", 3, 60)
+	_, err = s.SetAlias(ctx, "m", "x", 3, 0)
 	wantErr(t, err, errdefs.ErrNotFound)
 }
 
@@ -171,17 +171,17 @@ func testAliases(t *testing.T, s RegistryStore) {
 	newModel(t, s, "m", 1)
 	newVersion(t, s, "m", 2, "r1")
 	newVersion(t, s, "m", 3, "r2")
-	prev, err := s.SetAlias(ctx, "m", "champion", 1, 4)
+	prev, err := s.SetAlias(ctx, "m", "champion", 1, 0)
 	must(t, err)
 	if prev != 0 {
 		t.Fatalf("first set: prev %d", prev)
 	}
-	prev, err = s.SetAlias(ctx, "m", "champion", 2, 5)
+	prev, err = s.SetAlias(ctx, "m", "champion", 2, 0)
 	must(t, err)
 	if prev != 1 {
 		t.Fatalf("move: prev %d", prev)
 	}
-	_, err = s.SetAlias(ctx, "m", "challenger", 1, 5)
+	_, err = s.SetAlias(ctx, "m", "challenger", 1, 0)
 	must(t, err)
 	mv, err := s.GetVersionByAlias(ctx, "m", "champion")
 	must(t, err)
@@ -192,15 +192,36 @@ func testAliases(t *testing.T, s RegistryStore) {
 	if fmt.Sprint(m.Aliases) != "[{challenger 1} {champion 2}]" {
 		t.Fatalf("model aliases: %v", m.Aliases)
 	}
-	_, err = s.SetAlias(ctx, "m", "x", 9, 6)
+	_, err = s.SetAlias(ctx, "m", "x", 9, 0)
 	wantErr(t, err, errdefs.ErrNotFound)
-	_, err = s.SetAlias(ctx, "ghost", "x", 1, 6)
+	_, err = s.SetAlias(ctx, "ghost", "x", 1, 0)
 	wantErr(t, err, errdefs.ErrNotFound)
 	must(t, s.DeleteAlias(ctx, "m", "challenger", 7))
 	must(t, s.DeleteAlias(ctx, "m", "challenger", 7)) // no-op
 	wantErr(t, s.DeleteAlias(ctx, "ghost", "challenger", 7), errdefs.ErrNotFound)
 	_, err = s.GetVersionByAlias(ctx, "m", "challenger")
 	wantErr(t, err, errdefs.ErrInvalidArgument)
+
+	// A move judged on an older revision is refused and changes nothing:
+	// every write under the model advances its revision.
+	m, _ = s.GetRegisteredModel(ctx, "m")
+	judged := m.Revision
+	must(t, s.AddReview(ctx, "m", 2, registry.Review{Reviewer: "bob", Decision: registry.ApprovalRejected, Time: 8}))
+	_, err = s.SetAlias(ctx, "m", "champion", 1, judged)
+	wantErr(t, err, errdefs.ErrConflict)
+	stage := registry.StageProduction
+	_, _, err = s.UpdateModelVersion(ctx, "m", 1, registry.VersionUpdate{Stage: &stage, ExpectRevision: judged}, 9)
+	wantErr(t, err, errdefs.ErrConflict)
+	if mv, _ := s.GetVersionByAlias(ctx, "m", "champion"); mv.Version != 2 {
+		t.Fatalf("a stale move changed the alias: %d", mv.Version)
+	}
+	m, _ = s.GetRegisteredModel(ctx, "m")
+	if _, err := s.SetAlias(ctx, "m", "champion", 1, m.Revision); err != nil {
+		t.Fatalf("move at the current revision: %v", err)
+	}
+	if m2, _ := s.GetRegisteredModel(ctx, "m"); m2.Revision <= m.Revision {
+		t.Fatalf("revision did not advance: %d then %d", m.Revision, m2.Revision)
+	}
 }
 
 func testStages(t *testing.T, s RegistryStore) {
@@ -440,7 +461,7 @@ func testConcurrentAliases(t *testing.T, s RegistryStore) {
 	for round := 0; round < 10; round++ {
 		prevs := make([]int64, 2)
 		parallel(t, 2, func(i int) error {
-			p, err := s.SetAlias(ctx, "m", "production", int64(i+1), int64(10+round))
+			p, err := s.SetAlias(ctx, "m", "production", int64(i+1), 0)
 			prevs[i] = p
 			return err
 		})
