@@ -3,9 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +23,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/app"
 	"github.com/ferry-ml/ferry/internal/cli"
 	"github.com/ferry-ml/ferry/internal/config"
+	"github.com/ferry-ml/ferry/internal/store/postgres/pgtest"
 )
 
 // The issue's acceptance flow, on both stores, over HTTP with the requests
@@ -64,48 +63,10 @@ func engines(t *testing.T) []engine {
 			return "", func() (*sql.DB, error) { return sql.Open("sqlite", filepath.Join(dataDir, "ferry.db")) }
 		}},
 		{"postgres", []string{`DROP TRIGGER audit_events_append_only ON audit_events`}, func(t *testing.T, _ string) (string, func() (*sql.DB, error)) {
-			dsn := freshPostgres(t)
+			dsn := pgtest.Fresh(t)
 			return dsn, func() (*sql.DB, error) { return sql.Open("pgx", dsn) }
 		}},
 	}
-}
-
-// freshPostgres returns a DSN of an empty schema, skipping without a
-// server (failing under CI).
-func freshPostgres(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("FERRY_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", base)
-	if err == nil {
-		err = db.PingContext(context.Background())
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("postgres at %s: %v", base, err)
-		}
-		t.Skipf("no postgres at %s: %v", base, err)
-	}
-	defer db.Close()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "ferry_accept_" + hex.EncodeToString(b[:])
-	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			_, _ = db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-			db.Close()
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func startServer(t *testing.T, dataDir, db string, selfApproval bool) *httptest.Server {

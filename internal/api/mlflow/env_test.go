@@ -3,16 +3,11 @@ package mlflow_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +18,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/blob/fs"
 	"github.com/ferry-ml/ferry/internal/registry"
 	"github.com/ferry-ml/ferry/internal/store/postgres"
+	"github.com/ferry-ml/ferry/internal/store/postgres/pgtest"
 	"github.com/ferry-ml/ferry/internal/store/sqlite"
 	"github.com/ferry-ml/ferry/internal/store/sqlstore"
 	"github.com/ferry-ml/ferry/internal/tracking"
@@ -87,44 +83,7 @@ func openSQLite(t testing.TB, dir string) *sqlstore.Store {
 // the test skips without a server, except under CI.
 func openPostgres(t testing.TB, _ string) *sqlstore.Store {
 	t.Helper()
-	base := os.Getenv("FERRY_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", base)
-	if err == nil {
-		err = db.PingContext(context.Background())
-	}
-	if err != nil {
-		if db != nil {
-			db.Close()
-		}
-		if os.Getenv("CI") != "" {
-			t.Fatalf("postgres at %s: %v", base, err)
-		}
-		t.Skipf("no postgres at %s: %v", base, err)
-	}
-	defer db.Close()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "ferry_mlflow_test_" + hex.EncodeToString(b[:])
-	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			_, _ = db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-			db.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := postgres.Open(context.Background(), u.String(), 8)
+	st, err := postgres.Open(context.Background(), pgtest.Fresh(t), 8)
 	if err != nil {
 		t.Fatal(err)
 	}

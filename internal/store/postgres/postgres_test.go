@@ -2,68 +2,18 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 
 	"github.com/ferry-ml/ferry/internal/store/postgres"
+	"github.com/ferry-ml/ferry/internal/store/postgres/pgtest"
 	"github.com/ferry-ml/ferry/internal/store/sqlstore"
 	"github.com/ferry-ml/ferry/internal/store/storetest"
 )
 
-// dsn returns the test server's address. Tests skip without a server,
-// except under CI, where Postgres must be there.
-func dsn(t testing.TB) string {
-	d := os.Getenv("FERRY_TEST_POSTGRES")
-	if d == "" {
-		d = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", d)
-	if err == nil {
-		err = db.PingContext(context.Background())
-		db.Close()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("postgres at %s: %v", d, err)
-		}
-		t.Skipf("no postgres at %s: %v", d, err)
-	}
-	return d
-}
+// dsn and freshSchema are pgtest's, under the names these tests use.
+func dsn(t testing.TB) string { return pgtest.DSN(t) }
 
-// freshSchema creates an empty schema and returns a DSN that uses it.
-func freshSchema(t testing.TB, base string) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "ferry_test_" + hex.EncodeToString(b[:])
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err == nil {
-			_, _ = db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-			db.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func freshSchema(t testing.TB, base string) string { return pgtest.FreshSchema(t, base) }
 
 func TestConformance(t *testing.T) {
 	base := dsn(t)
