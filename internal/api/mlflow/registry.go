@@ -219,14 +219,11 @@ func (s *Server) createRegisteredModel(_ http.ResponseWriter, r *http.Request, q
 }
 
 func (s *Server) renameRegisteredModel(_ http.ResponseWriter, r *http.Request, q *request, out []byte) ([]byte, error) {
-	name, err := q.requiredStr(root, "name", "")
+	args, err := q.requiredStrs("name", "new_name")
 	if err != nil {
 		return out, err
 	}
-	newName, err := q.requiredStr(root, "new_name", "")
-	if err != nil {
-		return out, err
-	}
+	name, newName := args[0], args[1]
 	m, err := s.reg.RenameRegisteredModel(r.Context(), name, newName)
 	if err != nil {
 		return out, err
@@ -317,56 +314,40 @@ func (s *Server) setRegisteredModelTag(_ http.ResponseWriter, r *http.Request, q
 }
 
 func (s *Server) deleteRegisteredModelTag(_ http.ResponseWriter, r *http.Request, q *request, out []byte) ([]byte, error) {
-	name, err := q.requiredStr(root, "name", "")
+	args, err := q.requiredStrs("name", "key")
 	if err != nil {
 		return out, err
 	}
-	key, err := q.requiredStr(root, "key", "")
-	if err != nil {
-		return out, err
-	}
+	name, key := args[0], args[1]
 	return out, s.reg.DeleteRegisteredModelTag(r.Context(), name, key)
 }
 
 // ---- aliases
 
 func (s *Server) setRegisteredModelAlias(_ http.ResponseWriter, r *http.Request, q *request, out []byte) ([]byte, error) {
-	name, err := q.requiredStr(root, "name", "")
+	args, err := q.requiredStrs("name", "alias", "version")
 	if err != nil {
 		return out, err
 	}
-	alias, err := q.requiredStr(root, "alias", "")
-	if err != nil {
-		return out, err
-	}
-	version, err := q.requiredStr(root, "version", "")
-	if err != nil {
-		return out, err
-	}
+	name, alias, version := args[0], args[1], args[2]
 	return out, s.reg.SetAlias(r.Context(), name, alias, version)
 }
 
 func (s *Server) deleteRegisteredModelAlias(_ http.ResponseWriter, r *http.Request, q *request, out []byte) ([]byte, error) {
-	name, err := q.requiredStr(root, "name", "")
+	args, err := q.requiredStrs("name", "alias")
 	if err != nil {
 		return out, err
 	}
-	alias, err := q.requiredStr(root, "alias", "")
-	if err != nil {
-		return out, err
-	}
+	name, alias := args[0], args[1]
 	return out, s.reg.DeleteAlias(r.Context(), name, alias)
 }
 
 func (s *Server) getModelVersionByAlias(_ http.ResponseWriter, r *http.Request, q *request, out []byte) ([]byte, error) {
-	name, err := q.requiredStr(root, "name", "")
+	args, err := q.requiredStrs("name", "alias")
 	if err != nil {
 		return out, err
 	}
-	alias, err := q.requiredStr(root, "alias", "")
-	if err != nil {
-		return out, err
-	}
+	name, alias := args[0], args[1]
 	mv, err := s.reg.GetVersionByAlias(r.Context(), name, alias)
 	if err != nil {
 		return out, err

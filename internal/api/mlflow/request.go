@@ -255,6 +255,20 @@ func (q *request) requiredStr(obj int32, name, prefix string) (string, error) {
 	return s, nil
 }
 
+// requiredStrs reads top-level required string fields in order (the
+// first missing one is the error, as MLflow's validators report it).
+func (q *request) requiredStrs(names ...string) ([]string, error) {
+	out := make([]string, len(names))
+	for i, n := range names {
+		v, err := q.requiredStr(root, n, "")
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 // runID reads run_id, falling back to the legacy run_uuid.
 func (q *request) runID() (string, error) {
 	id, _, err := q.str(root, "run_id", "")
