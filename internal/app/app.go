@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a.registry.SetGate(a.governance)
 
 	router := middleware.NewRouter(middleware.RouterConfig{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
-		Auditor: auditor{a.audit}})
+		Auditor: auditor{log: a.audit, sync: a.store.Sync}})
 	mlflow.New(a.tracking, a.artifacts, mlflow.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
 		Registry: a.registry}).Register(router)
 	v1.New(a.registry, a.governance, graph, a.audit, log).Register(router)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
@@ -44,7 +45,12 @@ func openAudit(cfg config.Config, store audit.Store, log *slog.Logger) (*audit.L
 // audit events: one per change the services noted, or one for the request
 // itself when nothing changed (a refused or failed request is recorded
 // too).
-type auditor struct{ log *audit.Log }
+type auditor struct {
+	log *audit.Log
+	// sync makes the request's writes durable when the append, whose
+	// commit would have, fails (see sqlstore.Dialect.RelaxedSync).
+	sync func(context.Context) error
+}
 
 func (a auditor) Audit(ctx context.Context, e middleware.AuditEvent) error {
 	actor := e.Principal
@@ -53,7 +59,11 @@ func (a auditor) Audit(ctx context.Context, e middleware.AuditEvent) error {
 	}
 	base := audit.Event{Time: e.Time, Actor: actor, Action: e.Route, Resource: e.Path,
 		RequestDigest: e.BodySHA256, Status: e.Status, RequestID: e.RequestID}
-	return a.log.Append(ctx, audit.RequestEvents(base, e.Changes)...)
+	err := a.log.Append(ctx, audit.RequestEvents(base, e.Changes)...)
+	if err != nil {
+		err = errors.Join(err, a.sync(ctx))
+	}
+	return err
 }
 
 // auditHeadFile is the name, in the data directory, of the copy of the

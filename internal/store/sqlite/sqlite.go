@@ -118,5 +118,10 @@ func Open(ctx context.Context, path string, opts Options) (*sqlstore.Store, erro
 		r.SetMaxIdleConns(n)
 		r.SetConnMaxLifetime(0)
 	}
-	return sqlstore.New(w, r, Dialect()), nil
+	d := Dialect()
+	if sync == "FULL" {
+		d.DurableSync, d.RelaxedSync = "PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL"
+		d.SyncAll = "PRAGMA wal_checkpoint(PASSIVE)" // syncs the WAL first
+	}
+	return sqlstore.New(w, r, d), nil
 }

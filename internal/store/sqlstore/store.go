@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ferry-ml/ferry/internal/audit"
 )
 
 // Dialect describes one SQL engine.
@@ -35,6 +37,17 @@ type Dialect struct {
 	// read (a search runs several) must see one snapshot. nil: the
 	// engine's default transaction already is one (SQLite's WAL reads).
 	ReadTx *sql.TxOptions
+	// DurableSync and RelaxedSync, when set (SQLite with synchronous=FULL
+	// and one writer connection), are run on the writer before a write
+	// transaction begins. A write made for an audited request
+	// (audit.Recording) commits relaxed, without its own fsync: the audit
+	// append that follows it, before the response is released, commits
+	// durably and its fsync of the write-ahead log makes the earlier write
+	// durable too — one fsync for the change and its audit entry. Every
+	// other write commits durably. Sync covers a failed audit append.
+	DurableSync, RelaxedSync string
+	// SyncAll makes every committed write durable (Store.Sync).
+	SyncAll string
 }
 
 // Store is the SQL implementation of the domain store interfaces.
@@ -44,6 +57,10 @@ type Store struct {
 	d Dialect
 
 	tuning SearchTuning
+
+	// writerSync is the sync pragma last run on the writer connection; it
+	// is only read and written while holding that (single) connection.
+	writerSync string
 
 	stmts stmtCache // prepared hot-path statements
 }
@@ -61,6 +78,16 @@ func (s *Store) Close() error {
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}
+	return err
+}
+
+// Sync makes every write committed so far durable (a no-op where every
+// commit already is).
+func (s *Store) Sync(ctx context.Context) error {
+	if s.d.SyncAll == "" {
+		return nil
+	}
+	_, err := s.w.ExecContext(ctx, s.d.SyncAll)
 	return err
 }
 
@@ -140,7 +167,28 @@ func (s *Store) inTx(ctx context.Context, db *sql.DB, readOnly bool, fn func(tx)
 	if readOnly {
 		opts = s.d.ReadTx
 	}
-	t, err := db.BeginTx(ctx, opts)
+	var t *sql.Tx
+	var err error
+	if !readOnly && s.d.DurableSync != "" {
+		conn, cerr := db.Conn(ctx)
+		if cerr != nil {
+			return fmt.Errorf("begin: %w", cerr)
+		}
+		defer conn.Close()
+		want := s.d.DurableSync
+		if audit.Recording(ctx) {
+			want = s.d.RelaxedSync
+		}
+		if want != s.writerSync {
+			if _, err := conn.ExecContext(ctx, want); err != nil {
+				return fmt.Errorf("begin: %w", err)
+			}
+			s.writerSync = want
+		}
+		t, err = conn.BeginTx(ctx, opts)
+	} else {
+		t, err = db.BeginTx(ctx, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
