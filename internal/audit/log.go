@@ -254,6 +254,10 @@ func (l *Log) drain() {
 // every call of it.
 func (l *Log) commit(batch []*appendReq) {
 	var cp Checkpoint
+	// A background context, never a request's: an append must commit
+	// durably, and stores may relax the commits of a request's own writes
+	// because the append that follows makes them durable (see
+	// sqlstore.Dialect.RelaxedSync).
 	err := l.store.AppendAudit(context.Background(), func(h Head) ([]Record, *Checkpoint, error) {
 		if h.Seq < 0 || !validHash(h.Hash) {
 			return nil, nil, fmt.Errorf("audit head (%d, %q) is corrupt", h.Seq, h.Hash)
