@@ -1,0 +1,161 @@
+// Package modelrttest is the conformance suite of model runtimes: every
+// runtime's tests call Run for each model they can load, with rows and
+// the predictions the model's own library made for them.
+package modelrttest
+
+import (
+	"errors"
+	"math"
+	"sync"
+	"testing"
+
+	"github.com/ferry-ml/ferry/internal/modelrt"
+)
+
+// Case is one model with reference predictions made by its own library.
+type Case struct {
+	Name  string
+	Model modelrt.Model
+	// X holds the rows (row-major, NaN for missing), Rows their number.
+	X    []float64
+	Rows int
+	// Want holds the library's predictions, Outputs per row; Raw says
+	// whether they are margins.
+	Want []float64
+	Raw  bool
+	// Tol is the largest absolute difference accepted (default 1e-6);
+	// RelTol, when set, also accepts a difference within RelTol×|want|.
+	Tol, RelTol float64
+}
+
+// Run checks a runtime's model against its library's predictions: batch
+// and row by row, concurrently, with NaN rows, and with bad buffer sizes.
+func Run(t *testing.T, c Case) {
+	t.Helper()
+	sig := c.Model.Signature()
+	nf, no := len(sig.Inputs), sig.Outputs
+	if nf == 0 || no == 0 {
+		t.Fatalf("%s: signature has %d inputs and %d outputs", c.Name, nf, no)
+	}
+	if len(c.X) != c.Rows*nf {
+		t.Fatalf("%s: %d values for %d rows of %d features", c.Name, len(c.X), c.Rows, nf)
+	}
+	if len(c.Want) != c.Rows*no {
+		t.Fatalf("%s: %d expected values for %d rows of %d outputs", c.Name, len(c.Want), c.Rows, no)
+	}
+	tol := c.Tol
+	if tol == 0 {
+		tol = 1e-6
+	}
+	check := func(what string, got []float64) {
+		t.Helper()
+		bad := 0
+		for i := range got {
+			w, g := c.Want[i], got[i]
+			d := math.Abs(g - w)
+			if d <= tol || (c.RelTol > 0 && d <= c.RelTol*math.Abs(w)) || (math.IsNaN(w) && math.IsNaN(g)) {
+				continue
+			}
+			if bad < 5 {
+				t.Errorf("%s %s: row %d output %d = %.9g, want %.9g (diff %.3g)", c.Name, what, i/no, i%no, g, w, d)
+			}
+			bad++
+		}
+		if bad > 0 {
+			t.Errorf("%s %s: %d of %d values differ", c.Name, what, bad, len(got))
+		}
+	}
+
+	out := make([]float64, c.Rows*no)
+	if err := c.Model.Predict(c.X, c.Rows, out, c.Raw); err != nil {
+		t.Fatalf("%s: batch: %v", c.Name, err)
+	}
+	check("batch", out)
+
+	one := make([]float64, c.Rows*no)
+	for r := 0; r < c.Rows; r++ {
+		if err := c.Model.Predict(c.X[r*nf:(r+1)*nf], 1, one[r*no:(r+1)*no], c.Raw); err != nil {
+			t.Fatalf("%s: row %d: %v", c.Name, r, err)
+		}
+	}
+	check("row by row", one)
+
+	// Concurrent use gives the same answers.
+	var wg sync.WaitGroup
+	results := make([][]float64, 4)
+	for g := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := make([]float64, c.Rows*no)
+			if err := c.Model.Predict(c.X, c.Rows, res, c.Raw); err == nil {
+				results[g] = res
+			}
+		}()
+	}
+	wg.Wait()
+	for g, res := range results {
+		if res == nil {
+			t.Fatalf("%s: concurrent call %d failed", c.Name, g)
+		}
+		check("concurrent", res)
+	}
+
+	// All-missing rows and non-finite values never panic and give finite
+	// or NaN outputs, not garbage lengths.
+	nan := make([]float64, nf)
+	for i := range nan {
+		nan[i] = math.NaN()
+	}
+	if err := c.Model.Predict(nan, 1, make([]float64, no), c.Raw); err != nil {
+		t.Errorf("%s: all-missing row: %v", c.Name, err)
+	}
+	inf := make([]float64, nf)
+	for i := range inf {
+		inf[i] = math.Inf(1 - 2*(i%2))
+	}
+	if err := c.Model.Predict(inf, 1, make([]float64, no), c.Raw); err != nil {
+		t.Errorf("%s: infinite values: %v", c.Name, err)
+	}
+
+	// Wrong buffer sizes are errors, not panics.
+	for _, bad := range []struct {
+		x    []float64
+		rows int
+		out  []float64
+	}{
+		{c.X[:nf-1], 1, make([]float64, no)},
+		{c.X[:nf], 1, make([]float64, no-1)},
+		{c.X[:nf], 2, make([]float64, 2*no)},
+		{c.X[:nf], -1, nil},
+	} {
+		if err := c.Model.Predict(bad.x, bad.rows, bad.out, c.Raw); err == nil {
+			t.Errorf("%s: %d values, %d rows, %d outputs accepted", c.Name, len(bad.x), bad.rows, len(bad.out))
+		}
+	}
+}
+
+// LoadFails checks that loading each corrupt input fails with
+// modelrt.ErrBadModel (and never panics): truncations of a good file at
+// many points, and the given hand-made bad inputs.
+func LoadFails(t *testing.T, load func([]byte) (modelrt.Model, error), good []byte, bad map[string][]byte) {
+	t.Helper()
+	try := func(name string, b []byte) {
+		t.Helper()
+		defer func() {
+			if p := recover(); p != nil {
+				t.Errorf("%s: load panicked: %v", name, p)
+			}
+		}()
+		if _, err := load(b); err == nil || !errors.Is(err, modelrt.ErrBadModel) {
+			t.Errorf("%s: load error %v, want one matching modelrt.ErrBadModel", name, err)
+		}
+	}
+	step := max(1, len(good)/200)
+	for n := 0; n < len(good); n += step {
+		try("truncated", good[:n])
+	}
+	for name, b := range bad {
+		try(name, b)
+	}
+}
