@@ -6,6 +6,8 @@ package modelrttest
 import (
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -158,4 +160,45 @@ func LoadFails(t *testing.T, load func([]byte) (modelrt.Model, error), good []by
 	for name, b := range bad {
 		try(name, b)
 	}
+}
+
+// ReferenceDir returns the directory of the shared reference models (the
+// predictions their own libraries made; see its INDEX.md), which tests
+// read in place. Without it the test is skipped, except under CI.
+func ReferenceDir(tb testing.TB) string {
+	tb.Helper()
+	if d, ok := FindReferenceDir(); ok {
+		return d
+	}
+	if os.Getenv("CI") != "" {
+		tb.Fatalf("reference models not found; set FERRY_TREE_MODELS")
+	}
+	tb.Skipf("reference models not found; set FERRY_TREE_MODELS")
+	return ""
+}
+
+// FindReferenceDir looks for the reference models: $FERRY_TREE_MODELS,
+// else shared/testdata/tree-models beside any directory above the working
+// directory (the checkout's parent holds it on the project's machines),
+// else /work/shared/testdata/tree-models.
+func FindReferenceDir() (string, bool) {
+	var candidates []string
+	if d := os.Getenv("FERRY_TREE_MODELS"); d != "" {
+		candidates = append(candidates, d)
+	}
+	if wd, err := os.Getwd(); err == nil {
+		for dir := wd; ; dir = filepath.Dir(dir) {
+			candidates = append(candidates, filepath.Join(dir, "shared", "testdata", "tree-models"))
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	candidates = append(candidates, "/work/shared/testdata/tree-models")
+	for _, c := range candidates {
+		if st, err := os.Stat(filepath.Join(c, "INDEX.md")); err == nil && !st.IsDir() {
+			return c, true
+		}
+	}
+	return "", false
 }
