@@ -164,3 +164,31 @@ func TestCardHistoryOfARecreatedModel(t *testing.T) {
 		t.Fatalf("history of the new model: %s", got)
 	}
 }
+
+// TestCardHistoryFollowsRenames: a renamed model's card keeps the events
+// from before the rename, under the old name.
+func TestCardHistoryFollowsRenames(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "", true)
+	run := newRun(t, srv, 0.9)
+	mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/registered-models/create", map[string]any{"name": "a"}))
+	mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/model-versions/create", map[string]any{
+		"name": "a", "source": "mlflow-artifacts:/0/" + run + "/artifacts/model", "run_id": run}))
+	mustOK(t, call(t, srv, "POST", "/api/v1/models/a/versions/1/approve", map[string]any{}))
+	mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/registered-models/rename", map[string]any{"name": "a", "new_name": "b"}))
+	mustOK(t, call(t, srv, "POST", "/api/2.0/mlflow/registered-models/rename", map[string]any{"name": "b", "new_name": "c"}))
+	card := mustOK(t, call(t, srv, "GET", "/api/v1/models/c/versions/1/card?format=json", nil))
+	hist, _ := card["ferry"].(map[string]any)["history"].([]any)
+	var got []string
+	for _, h := range hist {
+		m := h.(map[string]any)
+		got = append(got, m["action"].(string)+" "+m["resource"].(string))
+	}
+	// Each rename shows both names: the model leaving the old one and
+	// taking the new one.
+	want := "registry.create_model models:/a,registry.create_version models:/a/1,registry.approve_version models:/a/1," +
+		"registry.rename_model models:/a,registry.rename_model models:/b," +
+		"registry.rename_model models:/b,registry.rename_model models:/c"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("history:\n got %s\nwant %s", strings.Join(got, ","), want)
+	}
+}

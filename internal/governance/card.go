@@ -137,15 +137,57 @@ func lineageNodes(items []lineage.Item) []modelcard.LineageNode {
 }
 
 // historyOf returns the audit events about the version and about its
-// registered model as a whole (aliases, tags, descriptions), newest
-// first. Events from before the model's creation belong to an earlier
-// model of that name and are left out; a renamed model's history starts
-// with its rename (the events before it are under the old name).
+// registered model as a whole (aliases, tags, policy), newest first. It
+// follows renames back to the model's earlier names, and stops at the
+// model's creation: what comes before belongs to an earlier model of that
+// name.
 func (s *Service) historyOf(ctx context.Context, mv registry.ModelVersion) ([]modelcard.Event, error) {
+	var out []modelcard.Event
+	name, before := mv.Name, int64(0)
+	for hop := 0; hop < maxRenames; hop++ {
+		recs, err := s.eventsOf(ctx, name, mv.Version, before)
+		if err != nil {
+			return nil, err
+		}
+		next := ""
+		for _, r := range recs {
+			out = append(out, modelcard.Event{Seq: r.Seq, TimeMS: r.Time.UnixMilli(), Actor: r.Actor, Action: r.Action, Resource: r.Resource})
+			if len(out) == maxHistory {
+				return out, nil
+			}
+			ok := r.Status < 300
+			if ok && r.Action == "registry.create_model" {
+				return out, nil
+			}
+			if ok && r.Action == "registry.rename_model" && r.Before == "" {
+				old, err := s.renamedFrom(ctx, r)
+				if err != nil {
+					return nil, err
+				}
+				if old != "" && old != name {
+					next, before = old, r.Seq
+					break
+				}
+			}
+		}
+		if next == "" {
+			return out, nil
+		}
+		name = next
+	}
+	return out, nil
+}
+
+// maxRenames bounds how many renames a card's history follows back.
+const maxRenames = 20
+
+// eventsOf returns, newest first, the events of version v of the model
+// called name and of the model itself, before seq before (0: all).
+func (s *Service) eventsOf(ctx context.Context, name string, v int64, before int64) ([]audit.Record, error) {
 	var recs []audit.Record
 	for _, q := range []audit.Query{
-		{Resource: registry.VersionURI(mv.Name, mv.Version), Limit: maxHistory, NewestFirst: true},
-		{Resource: registry.ModelURI(mv.Name), ExactResource: true, Limit: maxHistory, NewestFirst: true},
+		{Resource: registry.VersionURI(name, v), BeforeSeq: before, Limit: maxHistory, NewestFirst: true},
+		{Resource: registry.ModelURI(name), ExactResource: true, BeforeSeq: before, Limit: maxHistory, NewestFirst: true},
 	} {
 		rs, err := s.history.List(ctx, q)
 		if err != nil {
@@ -154,17 +196,23 @@ func (s *Service) historyOf(ctx context.Context, mv registry.ModelVersion) ([]mo
 		recs = append(recs, rs...)
 	}
 	slices.SortFunc(recs, func(a, b audit.Record) int { return cmp.Compare(b.Seq, a.Seq) })
-	var out []modelcard.Event
-	for _, r := range recs {
-		if len(out) == maxHistory {
-			break
-		}
-		out = append(out, modelcard.Event{Seq: r.Seq, TimeMS: r.Time.UnixMilli(), Actor: r.Actor, Action: r.Action, Resource: r.Resource})
-		if r.Action == "registry.create_model" && r.Status < 300 {
-			break // what comes before belongs to an earlier model of that name
+	return recs, nil
+}
+
+// renamedFrom returns the name a rename event's model had before: a
+// rename notes the old name, then the new one, in one request, so the
+// entry just before r is the old name's.
+func (s *Service) renamedFrom(ctx context.Context, r audit.Record) (string, error) {
+	prev, err := s.history.List(ctx, audit.Query{AfterSeq: r.Seq - 2, BeforeSeq: r.Seq, Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(prev) == 1 && prev[0].Action == "registry.rename_model" && prev[0].RequestID == r.RequestID && prev[0].After == "" {
+		if old, ok := strings.CutPrefix(prev[0].Resource, "models:/"); ok {
+			return old, nil
 		}
 	}
-	return out, nil
+	return "", nil
 }
 
 // cardField reads a dotted field of a card for a policy rule.
