@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -65,6 +66,10 @@ func newEnv(t testing.TB) *env {
 // (authenticator, auditor); the logger is always the env's.
 func newEnvWith(t testing.TB, cfg middleware.RouterConfig) *env {
 	t.Helper()
+	if os.Getenv("FERRY_TEST_STORE") == "postgres" {
+		// Fuzz against Postgres: go test -fuzz ... with FERRY_TEST_STORE=postgres.
+		return newEnvOn(t, cfg, openPostgres)
+	}
 	return newEnvOn(t, cfg, openSQLite)
 }
 
