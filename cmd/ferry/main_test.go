@@ -236,7 +236,32 @@ func TestPolicyReloadOnSIGHUP(t *testing.T) {
 	hup := func() { _ = s.cmd.Process.Signal(syscall.SIGHUP) }
 	write("version: 1\ngates:\n  - name: broken\n    when: {aliases: [production]\n")
 	hup()
-	time.Sleep(300 * time.Millisecond)
+	// The refused reload is in the audit trail (status 400); wait for it.
+	refused := func() bool {
+		resp, err := http.Get(s.url + "/api/v1/audit/events?resource=policy:/global")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Events []struct {
+				Actor  string
+				Status int
+			}
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		for _, e := range body.Events {
+			if e.Actor == "signal:SIGHUP" && e.Status == http.StatusBadRequest {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(10 * time.Second); !refused(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refused SIGHUP reload was not audited")
+		}
+	}
 	if g := gates(s.url); g != "first" {
 		t.Fatalf("a broken file replaced the policy in force: %q", g)
 	}
