@@ -308,7 +308,18 @@ func (m *Model) xgboostFlavor(doc *MLmodel) (func([]byte) (modelrt.Model, error)
 				return nil, bad("model_format %q but the file is %s", m.ModelFormat, f)
 			}
 		}
-		return xgboost.Load(b)
+		xm, err := xgboost.Load(b)
+		if err != nil {
+			return nil, err
+		}
+		// The scikit-learn wrapper predicts with the trees up to its
+		// best_iteration (early stopping); a Booster uses them all.
+		if m.ModelClass != "xgboost.core.Booster" {
+			if n := xm.BestRounds(); n > 0 {
+				return xm.FirstRounds(n)
+			}
+		}
+		return xm, nil
 	}, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -430,4 +431,47 @@ func FuzzParseMLmodel(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestXGBoostClassifierEarlyStopping: an XGBClassifier saved after early
+// stopping predicts with the trees up to its best_iteration, as its own
+// predict and predict_proba do (testdata/xgb_early_stopping, made by
+// python3-xgboost 1.7.4); the plain Booster would use every tree.
+func TestXGBoostClassifierEarlyStopping(t *testing.T) {
+	const dir = "testdata/xgb_early_stopping"
+	m, err := Load(context.Background(), DirReader(dir, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, rows := readTable(t, filepath.Join(dir, "rows.tsv"), 0)
+	proba, _ := readTable(t, filepath.Join(dir, "predict_proba.tsv"), 0)
+	labels, _ := readTable(t, filepath.Join(dir, "predict.tsv"), 0)
+	modelrttest.Run(t, modelrttest.Case{Name: "early stopping", Model: m, X: x, Rows: rows, Want: proba})
+	got := make([]float64, rows)
+	if err := m.PredictLabels(x, rows, got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != labels[i] {
+			t.Fatalf("row %d: label %v, want %v", i, got[i], labels[i])
+		}
+	}
+	full, err := xgboost.LoadFile(filepath.Join(dir, "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.BestRounds() != 17 || full.NumTrees() != 22 {
+		t.Fatalf("best rounds %d of %d trees, want 17 of 22", full.BestRounds(), full.NumTrees())
+	}
+	all := make([]float64, rows)
+	if err := full.Predict(x, rows, all, false); err != nil {
+		t.Fatal(err)
+	}
+	same := true
+	for i := range all {
+		same = same && math.Abs(all[i]-proba[i]) < 1e-9
+	}
+	if same {
+		t.Fatal("all 22 trees give the early-stopped predictions: the fixture proves nothing")
+	}
 }

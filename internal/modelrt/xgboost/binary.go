@@ -144,13 +144,17 @@ func parseBinary(data []byte) (*rawModel, error) {
 		if err != nil {
 			return nil, err
 		}
+		rm.attributes = make(map[string]string, n)
 		for range n {
-			if _, err := r.str("attribute name"); err != nil {
+			k, err := r.str("attribute name")
+			if err != nil {
 				return nil, err
 			}
-			if _, err := r.str("attribute value"); err != nil {
+			v, err := r.str("attribute value")
+			if err != nil {
 				return nil, err
 			}
+			rm.attributes[k] = v
 		}
 	}
 	if rm.objective == "count:poisson" && rm.baseIsMargin && r.p < len(r.b) {

@@ -39,6 +39,7 @@ type rawModel struct {
 	linear       []float32
 	featureNames []string
 	featureTypes []string
+	attributes   map[string]string // learner attributes (best_iteration, ...)
 }
 
 // maxFeatures bounds the number of features, and so the allocations a
@@ -95,6 +96,7 @@ func build(rm *rawModel, size int) (*Model, error) {
 		ngroup:  int(ng),
 		tr:      info.transform,
 		base:    float32(b),
+		attrs:   rm.attributes,
 	}
 	m.perRound = int(ng) * int(max(1, min(rm.numParallel, 1<<16)))
 	outputs := 1

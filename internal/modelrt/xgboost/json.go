@@ -320,6 +320,20 @@ func fromDoc(root map[string]any) (*rawModel, error) {
 			return nil, err
 		}
 	}
+	if v, ok := learner["attributes"]; ok {
+		attrs, ok := v.(map[string]any)
+		if !ok {
+			return nil, bad("learner.attributes is not an object")
+		}
+		rm.attributes = make(map[string]string, len(attrs))
+		for k, a := range attrs {
+			s, ok := a.(string)
+			if !ok {
+				return nil, bad("learner.attributes.%s is not a string", k)
+			}
+			rm.attributes[k] = s
+		}
+	}
 	gb, err := object(learner, "learner.", "gradient_booster")
 	if err != nil {
 		return nil, err

@@ -29,6 +29,8 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/ferry-ml/ferry/internal/modelrt"
@@ -123,6 +125,8 @@ type Model struct {
 	linear []float32 // gblinear: weights[f*ngroup+g], then the biases
 
 	perRound int // trees per boosting round: groups × num_parallel_tree
+
+	attrs map[string]string // learner attributes as saved
 }
 
 var _ modelrt.Model = (*Model)(nil)
@@ -143,6 +147,28 @@ func (m *Model) NumTrees() int { return len(m.roots) }
 // NumGroups is the number of margins per row: the number of classes of a
 // multiclass model, else 1.
 func (m *Model) NumGroups() int { return m.ngroup }
+
+// Attribute returns a learner attribute saved with the model, such as
+// "best_iteration" (written by the sklearn wrapper after early stopping).
+func (m *Model) Attribute(key string) (string, bool) {
+	v, ok := m.attrs[key]
+	return v, ok
+}
+
+// BestRounds returns the number of boosting rounds the sklearn wrapper
+// predicts with — best_iteration+1 when the model saved a best_iteration
+// — or 0 when the model has none.
+func (m *Model) BestRounds() int {
+	v, ok := m.attrs["best_iteration"]
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 || m.perRound == 0 || n+1 > len(m.roots)/m.perRound {
+		return 0
+	}
+	return n + 1
+}
 
 // FirstRounds returns a model that uses only the trees of the first n
 // boosting rounds, as XGBoost's predict(iteration_range=(0, n)) (or the
