@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	apiinference "github.com/ferry-ml/ferry/internal/api/inference"
 	"github.com/ferry-ml/ferry/internal/api/middleware"
 	"github.com/ferry-ml/ferry/internal/api/mlflow"
 	v1 "github.com/ferry-ml/ferry/internal/api/v1"
@@ -28,6 +29,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/governance"
 	"github.com/ferry-ml/ferry/internal/lineage"
 	"github.com/ferry-ml/ferry/internal/registry"
+	"github.com/ferry-ml/ferry/internal/serving"
 	"github.com/ferry-ml/ferry/internal/store/postgres"
 	"github.com/ferry-ml/ferry/internal/store/sqlite"
 	"github.com/ferry-ml/ferry/internal/store/sqlstore"
@@ -48,6 +50,7 @@ type App struct {
 	tracking   *tracking.Service
 	registry   *registry.Service
 	governance *governance.Service
+	serving    *serving.Service
 	handler    http.Handler
 }
 
@@ -92,12 +95,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a.registry.SetGate(a.governance)
+	a.serving = serving.New(a.store, a.registry, serving.ArtifactLoader{Artifacts: a.artifacts},
+		serving.Options{Gate: a.governance, Logger: log})
+	if err := a.serving.Start(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	graph.Add(serving.LineageSource{Service: a.serving})
 
 	router := middleware.NewRouter(middleware.RouterConfig{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
 		Auditor: auditor{log: a.audit, sync: a.store.Sync}})
 	mlflow.New(a.tracking, a.artifacts, mlflow.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
 		Registry: a.registry}).Register(router)
-	v1.New(a.registry, a.governance, graph, a.audit, log).Register(router)
+	v1.New(a.registry, a.governance, graph, a.audit, a.serving, log).Register(router)
+	apiinference.New(a.serving, Version, log).Register(router)
 	a.handler = middleware.Chain(
 		middleware.RequestIDs(),
 		middleware.AccessLog(log),

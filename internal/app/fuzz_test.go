@@ -67,7 +67,13 @@ func FuzzV1(f *testing.F) {
 		return w
 	}
 	w := do("POST", "/api/2.0/mlflow/runs/create", "application/json", []byte(`{"experiment_id":"0"}`))
-	var run struct{ Run struct{ Info struct{ RunID string `json:"run_id"` } } }
+	var run struct {
+		Run struct {
+			Info struct {
+				RunID string `json:"run_id"`
+			}
+		}
+	}
 	_ = json.Unmarshal(w.Body.Bytes(), &run)
 	id := run.Run.Info.RunID
 	do("POST", "/api/2.0/mlflow/registered-models/create", "application/json", []byte(`{"name":"m"}`))

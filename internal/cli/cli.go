@@ -10,7 +10,9 @@
 //   - `ferry policy check|show|set|unset|reload` explain the policy gates'
 //     verdict on a move and manage the policies;
 //   - `ferry audit verify|log` check the audit trail's hash chain and
-//     signatures and list its entries.
+//     signatures and list its entries;
+//   - `ferry deploy` and `ferry endpoints list|status|rm` put model
+//     versions behind serving endpoints and report them.
 //
 // Commands print aligned tables and readable reports, or with --json the
 // server's own JSON objects, pretty-printed, for scripts.
@@ -71,6 +73,10 @@ const Usage = `Usage:
   ferry policy reload
   ferry audit verify
   ferry audit log [--resource R] [--actor A] [--after SEQ] [--before SEQ] [--limit N] [--newest]
+  ferry deploy ENDPOINT --model URI [--strategy direct]
+  ferry endpoints list
+  ferry endpoints status ENDPOINT
+  ferry endpoints rm ENDPOINT
 
 ` + globalUsage + `
 Run 'ferry <command> <subcommand> --help' for details.
@@ -105,6 +111,10 @@ func commands() []command {
 		{group: "policy", name: "reload", usage: policyReloadUsage, setup: policyReload},
 		{group: "audit", name: "verify", usage: auditVerifyUsage, setup: auditVerify},
 		{group: "audit", name: "log", aliases: []string{"list", "ls"}, usage: auditLogUsage, setup: auditLog},
+		{group: "deploy", usage: deployUsage, setup: deployCmd},
+		{group: "endpoints", name: "list", aliases: []string{"ls"}, usage: endpointsListUsage, setup: endpointsList},
+		{group: "endpoints", name: "status", aliases: []string{"show", "get"}, usage: endpointsStatusUsage, setup: endpointsStatus},
+		{group: "endpoints", name: "rm", aliases: []string{"delete"}, usage: endpointsRemoveUsage, setup: endpointsRemove},
 	}
 }
 

@@ -22,6 +22,7 @@ const (
 	KindDataset      = "dataset"
 	KindRun          = "run"
 	KindModelVersion = "model_version"
+	KindEndpoint     = "endpoint"
 )
 
 // Node is one thing in the graph, named by its URI: datasets:/NAME@DIGEST,
@@ -94,7 +95,7 @@ func (g *Graph) Node(ctx context.Context, uri string) (Node, error) {
 			return n, nil
 		}
 	}
-	return Node{}, errdefs.InvalidArgument("Unknown lineage node '%s': expected a datasets:/NAME@DIGEST, runs:/ID or models:/NAME/VERSION (or @ALIAS) URI.", uri)
+	return Node{}, errdefs.InvalidArgument("Unknown lineage node '%s': expected a datasets:/NAME@DIGEST, runs:/ID, models:/NAME/VERSION (or @ALIAS) or endpoints:/NAME URI.", uri)
 }
 
 // Walk returns what is upstream and downstream of uri, up to depth hops
@@ -192,6 +193,8 @@ func kindOf(uri string) string {
 		return KindRun
 	case strings.HasPrefix(uri, "models:/"):
 		return KindModelVersion
+	case strings.HasPrefix(uri, "endpoints:/"):
+		return KindEndpoint
 	}
 	return "unknown"
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/modelcard"
 	"github.com/ferry-ml/ferry/internal/policy"
 	"github.com/ferry-ml/ferry/internal/registry"
+	"github.com/ferry-ml/ferry/internal/serving"
 )
 
 // AuditTrail is what the API reads of the audit log (audit.Log).
@@ -38,15 +39,17 @@ type Server struct {
 	gov     *governance.Service
 	lineage *lineage.Graph
 	audit   AuditTrail
+	serving *serving.Service
 	log     *slog.Logger
 }
 
-// New returns the surface; audit may be nil (the audit routes then answer 503).
-func New(reg *registry.Service, gov *governance.Service, lin *lineage.Graph, trail AuditTrail, log *slog.Logger) *Server {
+// New returns the surface; audit may be nil (the audit routes then answer
+// 503), and so may serving (the endpoint routes then answer 503).
+func New(reg *registry.Service, gov *governance.Service, lin *lineage.Graph, trail AuditTrail, srv *serving.Service, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{reg: reg, gov: gov, lineage: lin, audit: trail, log: log}
+	return &Server{reg: reg, gov: gov, lineage: lin, audit: trail, serving: srv, log: log}
 }
 
 // policyBodyLimit bounds a policy document.
@@ -70,6 +73,10 @@ func (s *Server) Register(r *middleware.Router) {
 	g.HandleFunc("POST "+v+"/policy/reload", middleware.Admin, s.reloadPolicy)
 	g.HandleFunc("GET "+v+"/audit/events", middleware.Read, s.listAudit)
 	g.HandleFunc("GET "+v+"/audit/verify", middleware.Read, s.verifyAudit)
+	g.HandleFunc("GET "+v+"/endpoints", middleware.Read, s.listEndpoints)
+	g.HandleFunc("POST "+v+"/endpoints", middleware.Write, s.deploy)
+	g.HandleFunc("GET "+v+"/endpoints/{endpoint}", middleware.Read, s.getEndpoint)
+	g.HandleFunc("DELETE "+v+"/endpoints/{endpoint}", middleware.Write, s.undeploy)
 	r.Namespace(v+"/", s.writeError)
 }
 
@@ -501,4 +508,80 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// ---- endpoints
+
+func (s *Server) servingOr503(w http.ResponseWriter, r *http.Request) bool {
+	if s.serving == nil {
+		s.writeError(w, r, errdefs.Unavailable("This server does not serve models."))
+		return false
+	}
+	return true
+}
+
+// deployRequest puts a model version behind an endpoint.
+type deployRequest struct {
+	Endpoint string `json:"endpoint"`
+	Model    string `json:"model"` // models:/NAME/3, @alias, /Stage, /latest
+	Strategy string `json:"strategy"`
+}
+
+func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
+	if !s.servingOr503(w, r) {
+		return
+	}
+	var req deployRequest
+	if err := decode(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Endpoint == "" || req.Model == "" {
+		s.writeError(w, r, errdefs.InvalidArgument("Give 'endpoint' and 'model' (a models:/ URI)."))
+		return
+	}
+	d, err := s.serving.Deploy(r.Context(), req.Endpoint, req.Model, req.Strategy)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deployment": d})
+}
+
+func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
+	if !s.servingOr503(w, r) {
+		return
+	}
+	ds, err := s.serving.Deployments(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if ds == nil {
+		ds = []serving.Deployment{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deployments": ds})
+}
+
+func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
+	if !s.servingOr503(w, r) {
+		return
+	}
+	d, err := s.serving.Deployment(r.Context(), r.PathValue("endpoint"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deployment": d})
+}
+
+func (s *Server) undeploy(w http.ResponseWriter, r *http.Request) {
+	if !s.servingOr503(w, r) {
+		return
+	}
+	if err := s.serving.Undeploy(r.Context(), r.PathValue("endpoint")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
 }

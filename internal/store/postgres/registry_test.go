@@ -19,3 +19,15 @@ func TestRegistryConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestServingConformance(t *testing.T) {
+	base := dsn(t)
+	storetest.RunServing(t, func(t *testing.T) storetest.ServingStore {
+		s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -19,3 +19,14 @@ func TestRegistryConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestServingConformance(t *testing.T) {
+	storetest.RunServing(t, func(t *testing.T) storetest.ServingStore {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
