@@ -31,6 +31,12 @@ var v1Routes = []struct{ method, path string }{
 	{"POST", "/api/v1/policy/check"},
 	{"GET", "/api/v1/policy"},
 	{"GET", "/api/v1/audit/events"},
+	{"POST", "/api/v1/endpoints"},
+	{"GET", "/api/v1/endpoints/{name}"},
+	{"DELETE", "/api/v1/endpoints/{name}"},
+	{"POST", "/v2/models/{name}/infer"},
+	{"GET", "/v2/models/{name}/versions/{v}"},
+	{"POST", "/endpoints/{name}/invocations"},
 }
 
 // FuzzV1 sends arbitrary names, versions, query strings and bodies to
@@ -85,6 +91,9 @@ func FuzzV1(f *testing.F) {
 	f.Add(uint8(7), "m", "1", "", []byte("version: 1\ngates:\n  - name: g\n    when: {aliases: [a]}\n    require: {approvals: 1}\n"))
 	f.Add(uint8(9), "m", "1", "", []byte(`{"uri":"models:/m/1","stage":"production"}`))
 	f.Add(uint8(11), "m", "1", "resource=models:/m&limit=5&order=desc", []byte(``))
+	f.Add(uint8(12), "m", "1", "", []byte(`{"endpoint":"m","model":"models:/m/1"}`))
+	f.Add(uint8(15), "m", "1", "", []byte(`{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP64","data":[1,2]}]}`))
+	f.Add(uint8(17), "m", "1", "", []byte(`{"instances":[[1,2]]}`))
 	f.Fuzz(func(t *testing.T, which uint8, name, version, rawQuery string, body []byte) {
 		r := v1Routes[int(which)%len(v1Routes)]
 		p := strings.NewReplacer("{name}", url.PathEscape(name), "{v}", url.PathEscape(version)).Replace(r.path)
@@ -102,12 +111,13 @@ func FuzzV1(f *testing.F) {
 		if w.Code >= 500 {
 			t.Fatalf("%s %s?%s %q: %d %s", r.method, p, rawQuery, body, w.Code, w.Body)
 		}
-		if w.Code >= 400 {
+		if w.Code >= 400 && w.Code != http.StatusUnsupportedMediaType {
 			var e struct {
 				Code    string `json:"error_code"`
 				Message string `json:"message"`
+				Error   string `json:"error"` // the Open Inference Protocol's form
 			}
-			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Code == "" || e.Message == "" {
+			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || (e.Error == "" && (e.Code == "" || e.Message == "")) {
 				t.Fatalf("%s %s: %d with body %q", r.method, p, w.Code, w.Body)
 			}
 		}
