@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/modelrt"
@@ -159,7 +160,8 @@ func scalar(raw json.RawMessage) (float64, error) {
 	case '[', '{':
 		return 0, errors.New("expected a number, got a list or an object")
 	default:
-		v, err := strconv.ParseFloat(string(raw), 64)
+		// The bytes are only read during the call (no copy to a string).
+		v, err := strconv.ParseFloat(unsafe.String(&raw[0], len(raw)), 64)
 		if err != nil {
 			return 0, fmt.Errorf("%s is not a number", raw)
 		}

@@ -48,8 +48,7 @@ var numericTypes = map[string]bool{
 // one tensor per feature, named like it, of shape [rows] or [rows, 1].
 func DecodeOIP(body []byte, sig modelrt.Signature) (OIPRequest, error) {
 	var in oipBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&in); err != nil {
+	if err := json.Unmarshal(body, &in); err != nil {
 		return OIPRequest{}, invalid("Invalid inference request: %v", err)
 	}
 	req := OIPRequest{ID: in.ID, Parameters: in.Parameters}

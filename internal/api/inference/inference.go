@@ -206,10 +206,6 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	if len(want) == 0 {
 		want = []string{OutputPredict}
 	}
-	resp := map[string]any{"model_name": e.Endpoint, "model_version": strconv.FormatInt(e.Version, 10)}
-	if req.ID != "" {
-		resp["id"] = req.ID
-	}
 	var outs []oipOutput
 	for _, name := range want {
 		if name != OutputPredict && name != OutputRaw {
@@ -231,8 +227,59 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		}
 		outs = append(outs, oipOutput{Name: name, Shape: shape, Datatype: "FP64", Data: data})
 	}
-	resp["outputs"] = outs
-	writeJSON(w, http.StatusOK, resp)
+	writeBody(w, appendInferResponse(make([]byte, 0, 256), e.Endpoint, e.Version, req.ID, outs))
+}
+
+// appendInferResponse encodes an inference response directly (the hot
+// path: no maps, no reflection): {"model_name", "model_version", "id"?,
+// "outputs": [{"name", "shape", "datatype", "data"}]}.
+func appendInferResponse(b []byte, model string, version int64, id string, outs []oipOutput) []byte {
+	b = append(b, `{"model_name":`...)
+	b = appendString(b, model)
+	b = append(b, `,"model_version":"`...)
+	b = strconv.AppendInt(b, version, 10)
+	b = append(b, '"')
+	if id != "" {
+		b = append(b, `,"id":`...)
+		b = appendString(b, id)
+	}
+	b = append(b, `,"outputs":[`...)
+	for i, o := range outs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = appendString(b, o.Name)
+		b = append(b, `,"shape":[`...)
+		for j, d := range o.Shape {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, d, 10)
+		}
+		b = append(b, `],"datatype":"FP64","data":[`...)
+		for j, v := range o.Data {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		}
+		b = append(b, "]}"...)
+	}
+	return append(b, "]}"...)
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // strings always encode
+	return append(b, q...)
+}
+
+func writeBody(w http.ResponseWriter, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 // checkFinite refuses outputs JSON cannot carry (an exp that
