@@ -59,24 +59,24 @@ const policyBodyLimit = 1 << 20
 func (s *Server) Register(r *middleware.Router) {
 	g := r.Group(middleware.Errors(s.writeError))
 	const v = "/api/v1"
-	g.HandleFunc("GET "+v+"/lineage", middleware.Read, s.getLineage)
-	g.HandleFunc("GET "+v+"/models/{name}/versions/{version}", middleware.Read, s.getVersion)
-	g.HandleFunc("GET "+v+"/models/{name}/versions/{version}/reviews", middleware.Read, s.getReviews)
-	g.HandleFunc("POST "+v+"/models/{name}/versions/{version}/approve", middleware.Write, s.review(registry.ApprovalApproved))
-	g.HandleFunc("POST "+v+"/models/{name}/versions/{version}/reject", middleware.Write, s.review(registry.ApprovalRejected))
+	g.HandleFunc("GET "+v+"/lineage", middleware.Read, s.api(s.getLineage))
+	g.HandleFunc("GET "+v+"/models/{name}/versions/{version}", middleware.Read, s.api(s.getVersion))
+	g.HandleFunc("GET "+v+"/models/{name}/versions/{version}/reviews", middleware.Read, s.api(s.getReviews))
+	g.HandleFunc("POST "+v+"/models/{name}/versions/{version}/approve", middleware.Write, s.api(s.review(registry.ApprovalApproved)))
+	g.HandleFunc("POST "+v+"/models/{name}/versions/{version}/reject", middleware.Write, s.api(s.review(registry.ApprovalRejected)))
 	g.HandleFunc("GET "+v+"/models/{name}/versions/{version}/card", middleware.Read, s.getCard)
-	g.HandleFunc("GET "+v+"/models/{name}/policy", middleware.Read, s.getModelPolicy)
-	g.HandleFunc("PUT "+v+"/models/{name}/policy", middleware.Admin, s.putModelPolicy, middleware.BodyLimit(policyBodyLimit))
-	g.HandleFunc("DELETE "+v+"/models/{name}/policy", middleware.Admin, s.deleteModelPolicy)
-	g.HandleFunc("POST "+v+"/policy/check", middleware.Read, s.checkPolicy)
-	g.HandleFunc("GET "+v+"/policy", middleware.Read, s.getPolicy)
-	g.HandleFunc("POST "+v+"/policy/reload", middleware.Admin, s.reloadPolicy)
-	g.HandleFunc("GET "+v+"/audit/events", middleware.Read, s.listAudit)
-	g.HandleFunc("GET "+v+"/audit/verify", middleware.Read, s.verifyAudit)
-	g.HandleFunc("GET "+v+"/endpoints", middleware.Read, s.listEndpoints)
-	g.HandleFunc("POST "+v+"/endpoints", middleware.Write, s.deploy)
-	g.HandleFunc("GET "+v+"/endpoints/{endpoint}", middleware.Read, s.getEndpoint)
-	g.HandleFunc("DELETE "+v+"/endpoints/{endpoint}", middleware.Write, s.undeploy)
+	g.HandleFunc("GET "+v+"/models/{name}/policy", middleware.Read, s.api(s.getModelPolicy))
+	g.HandleFunc("PUT "+v+"/models/{name}/policy", middleware.Admin, s.api(s.putModelPolicy), middleware.BodyLimit(policyBodyLimit))
+	g.HandleFunc("DELETE "+v+"/models/{name}/policy", middleware.Admin, s.api(s.deleteModelPolicy))
+	g.HandleFunc("POST "+v+"/policy/check", middleware.Read, s.api(s.checkPolicy))
+	g.HandleFunc("GET "+v+"/policy", middleware.Read, s.api(s.getPolicy))
+	g.HandleFunc("POST "+v+"/policy/reload", middleware.Admin, s.api(s.reloadPolicy))
+	g.HandleFunc("GET "+v+"/audit/events", middleware.Read, s.api(s.listAudit))
+	g.HandleFunc("GET "+v+"/audit/verify", middleware.Read, s.api(s.verifyAudit))
+	g.HandleFunc("GET "+v+"/endpoints", middleware.Read, s.api(s.listEndpoints))
+	g.HandleFunc("POST "+v+"/endpoints", middleware.Write, s.api(s.deploy))
+	g.HandleFunc("GET "+v+"/endpoints/{endpoint}", middleware.Read, s.api(s.getEndpoint))
+	g.HandleFunc("DELETE "+v+"/endpoints/{endpoint}", middleware.Write, s.api(s.undeploy))
 	r.Namespace(v+"/", s.writeError)
 }
 
@@ -87,6 +87,21 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			slog.String("error", err.Error()))
 	}
 	middleware.WriteJSONError(w, r, err)
+}
+
+// jsonHandler computes a route's JSON answer; api writes it with 200, or
+// the error in the surface's format.
+type jsonHandler func(r *http.Request) (any, error)
+
+func (s *Server) api(h jsonHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -123,28 +138,21 @@ func decode(r *http.Request, v any) error {
 
 // ---- lineage
 
-func (s *Server) getLineage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getLineage(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	uri := q.Get("uri")
 	if uri == "" {
-		s.writeError(w, r, errdefs.InvalidArgument("Missing value for required parameter 'uri'."))
-		return
+		return nil, errdefs.InvalidArgument("Missing value for required parameter 'uri'.")
 	}
 	depth := 0
 	if d := q.Get("depth"); d != "" {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 1 {
-			s.writeError(w, r, errdefs.InvalidArgument("Invalid value '%s' for parameter 'depth': a positive integer is expected.", d))
-			return
+			return nil, errdefs.InvalidArgument("Invalid value '%s' for parameter 'depth': a positive integer is expected.", d)
 		}
 		depth = n
 	}
-	res, err := s.lineage.Walk(r.Context(), uri, depth)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	return s.lineage.Walk(r.Context(), uri, depth)
 }
 
 // ---- versions and reviews
@@ -174,52 +182,45 @@ func (s *Server) version(r *http.Request) (registry.ModelVersion, error) {
 	return s.reg.Resolve(r.Context(), uri)
 }
 
-func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getVersion(r *http.Request) (any, error) {
 	mv, err := s.version(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"model_version": toVersionJSON(mv)})
+	return map[string]any{"model_version": toVersionJSON(mv)}, nil
 }
 
-func (s *Server) getReviews(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getReviews(r *http.Request) (any, error) {
 	mv, err := s.version(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	reviews, err := s.reg.Reviews(r.Context(), mv.Name, registry.VersionString(mv.Version))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	if reviews == nil {
 		reviews = []registry.Review{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"approval": mv.Approval, "reviews": reviews})
+	return map[string]any{"approval": mv.Approval, "reviews": reviews}, nil
 }
 
-func (s *Server) review(decision registry.ApprovalStatus) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) review(decision registry.ApprovalStatus) jsonHandler {
+	return func(r *http.Request) (any, error) {
 		var body struct {
 			Comment string `json:"comment"`
 		}
 		if err := decode(r, &body); err != nil {
-			s.writeError(w, r, err)
-			return
+			return nil, err
 		}
 		mv, err := s.version(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return nil, err
 		}
-		mv, err = s.reg.Review(r.Context(), mv.Name, registry.VersionString(mv.Version), decision, body.Comment)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
+		if mv, err = s.reg.Review(r.Context(), mv.Name, registry.VersionString(mv.Version), decision, body.Comment); err != nil {
+			return nil, err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"model_version": toVersionJSON(mv)})
+		return map[string]any{"model_version": toVersionJSON(mv)}, nil
 	}
 }
 
@@ -297,27 +298,24 @@ func (s *Server) getCard(w http.ResponseWriter, r *http.Request) {
 
 // ---- policies
 
-func (s *Server) getModelPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getModelPolicy(r *http.Request) (any, error) {
 	name := r.PathValue("name")
 	if _, err := s.reg.GetRegisteredModel(r.Context(), name); err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	doc, err := s.gov.ModelPolicy(r.Context(), name)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": name, "policy": doc})
+	return map[string]any{"name": name, "policy": doc}, nil
 }
 
 // putModelPolicy takes the YAML document as the body (any text type) or
 // as {"policy": "..."} JSON.
-func (s *Server) putModelPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *Server) putModelPolicy(r *http.Request) (any, error) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	doc := string(raw)
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
@@ -327,32 +325,25 @@ func (s *Server) putModelPolicy(w http.ResponseWriter, r *http.Request) {
 		dec := json.NewDecoder(strings.NewReader(doc))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil || body.Policy == nil {
-			s.writeError(w, r, errdefs.InvalidArgument("Expected {\"policy\": \"<YAML document>\"} or a YAML body."))
-			return
+			return nil, errdefs.InvalidArgument("Expected {\"policy\": \"<YAML document>\"} or a YAML body.")
 		}
 		doc = *body.Policy
 	}
 	if strings.TrimSpace(doc) == "" {
-		s.writeError(w, r, errdefs.InvalidArgument("Empty policy document: use DELETE to remove a model's policy."))
-		return
+		return nil, errdefs.InvalidArgument("Empty policy document: use DELETE to remove a model's policy.")
 	}
 	name := r.PathValue("name")
 	if err := s.gov.SetModelPolicy(r.Context(), name, doc); err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": name, "policy": doc})
+	return map[string]any{"name": name, "policy": doc}, nil
 }
 
-func (s *Server) deleteModelPolicy(w http.ResponseWriter, r *http.Request) {
-	if err := s.gov.SetModelPolicy(r.Context(), r.PathValue("name"), ""); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{})
+func (s *Server) deleteModelPolicy(r *http.Request) (any, error) {
+	return struct{}{}, s.gov.SetModelPolicy(r.Context(), r.PathValue("name"), "")
 }
 
-func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getPolicy(*http.Request) (any, error) {
 	file, doc := s.gov.GlobalPolicy()
 	out := map[string]any{"file": file, "loaded": doc != nil}
 	if doc != nil {
@@ -362,15 +353,14 @@ func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
 		}
 		out["gates"] = names
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
-func (s *Server) reloadPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *Server) reloadPolicy(r *http.Request) (any, error) {
 	if err := s.gov.ReloadPolicy(r.Context()); err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	s.getPolicy(w, r)
+	return s.getPolicy(r)
 }
 
 // checkRequest asks whether a version may move: exactly one of alias,
@@ -431,15 +421,13 @@ func toCheckResponse(res policy.Result) CheckResponse {
 	return out
 }
 
-func (s *Server) checkPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *Server) checkPolicy(r *http.Request) (any, error) {
 	var req checkRequest
 	if err := decode(r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	if req.URI == "" {
-		s.writeError(w, r, errdefs.InvalidArgument("Missing value for required parameter 'uri'."))
-		return
+		return nil, errdefs.InvalidArgument("Missing value for required parameter 'uri'.")
 	}
 	var t registry.Target
 	n := 0
@@ -449,8 +437,7 @@ func (s *Server) checkPolicy(w http.ResponseWriter, r *http.Request) {
 	if req.Stage != "" {
 		st, err := registry.CanonicalStage(req.Stage)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return nil, err
 		}
 		t, n = registry.Target{Kind: registry.TargetStage, Name: st}, n+1
 	}
@@ -458,67 +445,51 @@ func (s *Server) checkPolicy(w http.ResponseWriter, r *http.Request) {
 		t, n = registry.Target{Kind: registry.TargetDeploy, Name: req.Endpoint}, n+1
 	}
 	if n != 1 {
-		s.writeError(w, r, errdefs.InvalidArgument("Give exactly one of 'alias', 'stage' or 'deploy'."))
-		return
+		return nil, errdefs.InvalidArgument("Give exactly one of 'alias', 'stage' or 'deploy'.")
 	}
 	mv, err := s.reg.Resolve(r.Context(), req.URI)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	res, err := s.gov.Check(r.Context(), mv, t)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, toCheckResponse(res))
+	return toCheckResponse(res), nil
 }
 
 // ---- audit trail
 
-func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listAudit(r *http.Request) (any, error) {
 	if s.audit == nil {
-		s.writeError(w, r, errdefs.Unavailable("This server keeps no audit trail."))
-		return
+		return nil, errNoAudit
 	}
 	q, err := audit.ParseQuery(r.URL.Query())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	recs, err := s.audit.List(r.Context(), q)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	if recs == nil {
 		recs = []audit.Record{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": recs})
+	return map[string]any{"events": recs}, nil
 }
 
-func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) {
+func (s *Server) verifyAudit(r *http.Request) (any, error) {
 	if s.audit == nil {
-		s.writeError(w, r, errdefs.Unavailable("This server keeps no audit trail."))
-		return
+		return nil, errNoAudit
 	}
-	rep, err := s.audit.Verify(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, rep)
+	return s.audit.Verify(r.Context())
 }
+
+var errNoAudit = errdefs.Unavailable("This server keeps no audit trail.")
 
 // ---- endpoints
 
-func (s *Server) servingOr503(w http.ResponseWriter, r *http.Request) bool {
-	if s.serving == nil {
-		s.writeError(w, r, errdefs.Unavailable("This server does not serve models."))
-		return false
-	}
-	return true
-}
+var errNoServing = errdefs.Unavailable("This server does not serve models.")
 
 // deployRequest puts a model version behind an endpoint.
 type deployRequest struct {
@@ -527,61 +498,52 @@ type deployRequest struct {
 	Strategy string `json:"strategy"`
 }
 
-func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
-	if !s.servingOr503(w, r) {
-		return
+func (s *Server) deploy(r *http.Request) (any, error) {
+	if s.serving == nil {
+		return nil, errNoServing
 	}
 	var req deployRequest
 	if err := decode(r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	if req.Endpoint == "" || req.Model == "" {
-		s.writeError(w, r, errdefs.InvalidArgument("Give 'endpoint' and 'model' (a models:/ URI)."))
-		return
+		return nil, errdefs.InvalidArgument("Give 'endpoint' and 'model' (a models:/ URI).")
 	}
 	d, err := s.serving.Deploy(r.Context(), req.Endpoint, req.Model, req.Strategy)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deployment": d})
+	return map[string]any{"deployment": d}, nil
 }
 
-func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
-	if !s.servingOr503(w, r) {
-		return
+func (s *Server) listEndpoints(r *http.Request) (any, error) {
+	if s.serving == nil {
+		return nil, errNoServing
 	}
 	ds, err := s.serving.Deployments(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	if ds == nil {
 		ds = []serving.Deployment{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deployments": ds})
+	return map[string]any{"deployments": ds}, nil
 }
 
-func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
-	if !s.servingOr503(w, r) {
-		return
+func (s *Server) getEndpoint(r *http.Request) (any, error) {
+	if s.serving == nil {
+		return nil, errNoServing
 	}
 	d, err := s.serving.Deployment(r.Context(), r.PathValue("endpoint"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deployment": d})
+	return map[string]any{"deployment": d}, nil
 }
 
-func (s *Server) undeploy(w http.ResponseWriter, r *http.Request) {
-	if !s.servingOr503(w, r) {
-		return
+func (s *Server) undeploy(r *http.Request) (any, error) {
+	if s.serving == nil {
+		return nil, errNoServing
 	}
-	if err := s.serving.Undeploy(r.Context(), r.PathValue("endpoint")); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{})
+	return struct{}{}, s.serving.Undeploy(r.Context(), r.PathValue("endpoint"))
 }
