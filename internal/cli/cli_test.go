@@ -379,13 +379,7 @@ func TestErrors(t *testing.T) {
 	downURL := down.URL
 	down.Close()
 
-	for _, tc := range []struct {
-		name   string
-		env    map[string]string // nil: FERRY_URL is the fixture
-		args   []string
-		code   int
-		stderr []string // substrings
-	}{
+	checkErrors(t, f.url, []errorCase{
 		{name: "unknown run", args: []string{"runs", "show", unknownRun}, code: 1,
 			stderr: []string{"ferry: RESOURCE_DOES_NOT_EXIST: ", unknownRun}},
 		{name: "unknown experiment", args: []string{"runs", "list", "--experiment", "nope"}, code: 1,
@@ -415,11 +409,40 @@ func TestErrors(t *testing.T) {
 		{name: "two run ids", args: []string{"runs", "show", "a", "b"}, code: 2, stderr: []string{`unexpected argument "b"`}},
 		{name: "bad server URL", args: []string{"experiments", "list", "--server", "ftp://host"}, code: 2, stderr: []string{"--server: expected a server URL"}},
 		{name: "no args", args: nil, code: 2, stderr: []string{"Usage:"}},
+	})
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"runs", "--help"},
+		{"runs", "list", "-h"},
+		{"runs", "show", "--help"},
+		{"experiments", "list", "--help"},
 	} {
+		stdout, stderr, code := run(nil, args...)
+		if code != 0 || stderr != "" || !strings.Contains(stdout, "Usage") || !strings.Contains(stdout, "--server URL") {
+			t.Errorf("%v: exit %d, stderr %q, stdout:\n%s", args, code, stderr, stdout)
+		}
+	}
+}
+
+// errorCase is a command line that must fail: its exit code, what stderr
+// says, and nothing on stdout.
+type errorCase struct {
+	name   string
+	env    map[string]string // nil: FERRY_URL is the server under test
+	args   []string
+	code   int
+	stderr []string // substrings
+}
+
+func checkErrors(t *testing.T, url string, cases []errorCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := tc.env
 			if env == nil {
-				env = map[string]string{"FERRY_URL": f.url}
+				env = map[string]string{"FERRY_URL": url}
 			}
 			stdout, stderr, code := run(env, tc.args...)
 			if code != tc.code {
@@ -434,19 +457,5 @@ func TestErrors(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestHelp(t *testing.T) {
-	for _, args := range [][]string{
-		{"runs", "--help"},
-		{"runs", "list", "-h"},
-		{"runs", "show", "--help"},
-		{"experiments", "list", "--help"},
-	} {
-		stdout, stderr, code := run(nil, args...)
-		if code != 0 || stderr != "" || !strings.Contains(stdout, "Usage") || !strings.Contains(stdout, "--server URL") {
-			t.Errorf("%v: exit %d, stderr %q, stdout:\n%s", args, code, stderr, stdout)
-		}
 	}
 }

@@ -590,13 +590,7 @@ func TestGovernanceErrors(t *testing.T) {
 	// An MLflow server has no /api/v1.
 	mlflowURL := fakeServer(t, "/api/2.0/mlflow/experiments/search", http.StatusOK, `{"experiments": []}`)
 
-	for _, tc := range []struct {
-		name   string
-		env    map[string]string // nil: FERRY_URL is the fixture
-		args   []string
-		code   int
-		stderr []string // substrings
-	}{
+	checkErrors(t, f.url, []errorCase{
 		{name: "lineage without URI", args: []string{"lineage"}, code: 2, stderr: []string{"missing URI", "Usage: ferry lineage URI"}},
 		{name: "lineage two URIs", args: []string{"lineage", "runs:/a", "runs:/b"}, code: 2, stderr: []string{`unexpected argument "runs:/b"`}},
 		{name: "lineage bad URI", args: []string{"lineage", "fraud/3"}, code: 2, stderr: []string{`"fraud/3" is not a models:/, runs:/ or datasets:/ URI`}},
@@ -625,26 +619,7 @@ func TestGovernanceErrors(t *testing.T) {
 		{name: "audit verify argument", args: []string{"audit", "verify", "all"}, code: 2, stderr: []string{`unexpected argument "all"`}},
 		{name: "not a Ferry server", env: map[string]string{"FERRY_URL": mlflowURL}, args: []string{"audit", "verify"}, code: 1,
 			stderr: []string{"HTTP 404 Not Found", "does not offer this endpoint of Ferry's /api/v1 API"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			env := tc.env
-			if env == nil {
-				env = map[string]string{"FERRY_URL": f.url}
-			}
-			stdout, stderr, code := run(env, tc.args...)
-			if code != tc.code {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout = %q, want nothing", stdout)
-			}
-			for _, s := range tc.stderr {
-				if !strings.Contains(stderr, s) {
-					t.Errorf("stderr does not contain %q:\n%s", s, stderr)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestGovernanceHelp(t *testing.T) {
