@@ -13,33 +13,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ferry-ml/ferry/internal/app"
 	"github.com/ferry-ml/ferry/internal/config"
+	"github.com/ferry-ml/ferry/internal/modelrt/modelrttest"
 )
-
-// readFloats reads a whitespace-separated table of numbers.
-func readFloats(t *testing.T, path string) (vals []float64, rows int) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		for _, f := range strings.Fields(line) {
-			v, err := strconv.ParseFloat(f, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals = append(vals, v)
-		}
-		rows++
-	}
-	return vals, rows
-}
 
 // upload puts a file into a run's artifacts through the MLflow artifact proxy.
 func upload(t *testing.T, base, run, rel string, data []byte) {
@@ -152,9 +132,9 @@ func testServeAnXGBoostModel(t *testing.T, e engine) {
 		t.Fatalf("deployment: %v", d)
 	}
 
-	x, rows := readFloats(t, filepath.Join(fixture, "rows.tsv"))
-	proba, _ := readFloats(t, filepath.Join(fixture, "predict_proba.tsv"))
-	labels, _ := readFloats(t, filepath.Join(fixture, "predict.tsv"))
+	x, rows, _ := modelrttest.ReadTable(t, filepath.Join(fixture, "rows.tsv"), 0)
+	proba, _, _ := modelrttest.ReadTable(t, filepath.Join(fixture, "predict_proba.tsv"), 0)
+	labels, _, _ := modelrttest.ReadTable(t, filepath.Join(fixture, "predict.tsv"), 0)
 	nf := len(x) / rows
 
 	check := func(base string) {

@@ -1,12 +1,8 @@
 package lightgbm
 
 import (
-	"bufio"
 	"math"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/ferry-ml/ferry/internal/modelrt/modelrttest"
@@ -18,69 +14,28 @@ func ref(t testing.TB, name string) string {
 	return filepath.Join(modelrttest.ReferenceDir(t), name)
 }
 
-// readTable reads a file of numbers, one row per line, fields separated
-// by sep (" " means any run of blanks), dropping the first skip fields.
+// readTable reads a table of numbers as rows (modelrttest.ReadTable),
+// dropping the first skip fields of each.
 func readTable(t testing.TB, path string, skip int) [][]float64 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows [][]float64
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) == 0 {
-			continue
-		}
-		row := make([]float64, 0, len(fs))
-		for _, s := range fs[skip:] {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			row = append(row, v)
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
+	vals, rows, cols := modelrttest.ReadTable(t, path, skip)
+	return split(vals, rows, cols)
 }
 
-// readLibsvm reads "label index:value ..." rows into dense rows of nf
-// features, absent indices set to absent.
+// readLibsvm reads sparse rows (modelrttest.ReadLibSVM) as dense rows of
+// nf features, absent indices set to absent.
 func readLibsvm(t testing.TB, path string, nf int, absent float64) [][]float64 {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	vals, rows := modelrttest.ReadLibSVM(t, path, nf, absent)
+	return split(vals, rows, nf)
+}
+
+func split(vals []float64, rows, cols int) [][]float64 {
+	out := make([][]float64, rows)
+	for r := range out {
+		out[r] = vals[r*cols : (r+1)*cols]
 	}
-	var rows [][]float64
-	for line := range strings.Lines(string(data)) {
-		fs := strings.Fields(line)
-		if len(fs) == 0 {
-			continue
-		}
-		row := make([]float64, nf)
-		for i := range row {
-			row[i] = absent
-		}
-		for _, p := range fs[1:] {
-			k, v, _ := strings.Cut(p, ":")
-			i, err1 := strconv.Atoi(k)
-			x, err2 := strconv.ParseFloat(v, 64)
-			if err1 != nil || err2 != nil || i < 0 || i >= nf {
-				t.Fatalf("%s: bad entry %q", path, p)
-			}
-			row[i] = x
-		}
-		rows = append(rows, row)
-	}
-	return rows
+	return out
 }
 
 func flat(rows [][]float64) []float64 {

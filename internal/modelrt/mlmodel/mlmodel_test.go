@@ -15,7 +15,6 @@ package mlmodel
 // in place from ../xgboost/testdata and the shared reference models.
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io/fs"
@@ -49,32 +48,6 @@ func (f files) read(ctx context.Context, rel string) ([]byte, error) {
 	return nil, &fs.PathError{Op: "open", Path: rel, Err: fs.ErrNotExist}
 }
 
-func readTable(t testing.TB, path string, skip int) (vals []float64, rows int) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) == 0 {
-			continue
-		}
-		for _, s := range fs[skip:] {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			vals = append(vals, v)
-		}
-		rows++
-	}
-	return vals, rows
-}
-
 func xgbTestdata(name string) string { return filepath.Join("..", "xgboost", "testdata", name) }
 
 func mustLoad(t *testing.T, f files) *Model {
@@ -106,10 +79,10 @@ func TestXGBoostBoosterJSON(t *testing.T) {
 	if len(sig.Inputs) != 30 || sig.Inputs[0].Type != modelrt.Float || sig.Task != modelrt.Binary || sig.Outputs != 1 {
 		t.Errorf("signature %+v", sig)
 	}
-	x, rows := readTable(t, xgbTestdata("binary_logistic.rows.tsv"), 0)
-	want, _ := readTable(t, xgbTestdata("binary_logistic.pred.tsv"), 0)
+	x, rows, _ := modelrttest.ReadTable(t, xgbTestdata("binary_logistic.rows.tsv"), 0)
+	want, _, _ := modelrttest.ReadTable(t, xgbTestdata("binary_logistic.pred.tsv"), 0)
 	modelrttest.Run(t, modelrttest.Case{Name: "mlflow xgboost json", Model: m, X: x, Rows: rows, Want: want})
-	margin, _ := readTable(t, xgbTestdata("binary_logistic.margin.tsv"), 0)
+	margin, _, _ := modelrttest.ReadTable(t, xgbTestdata("binary_logistic.margin.tsv"), 0)
 	modelrttest.Run(t, modelrttest.Case{Name: "mlflow xgboost json raw", Model: m, X: x, Rows: rows, Want: margin, Raw: true})
 
 	// Same predictions as the runtime loaded directly.
@@ -157,8 +130,8 @@ func TestXGBoostClassifierUBJ(t *testing.T) {
 			t.Errorf("input %d = %+v, want %q float", i, sig.Inputs[i], n)
 		}
 	}
-	x, rows := readTable(t, xgbTestdata("multi_softprob.rows.tsv"), 0)
-	want, _ := readTable(t, xgbTestdata("multi_softprob.pred.tsv"), 0)
+	x, rows, _ := modelrttest.ReadTable(t, xgbTestdata("multi_softprob.rows.tsv"), 0)
+	want, _, _ := modelrttest.ReadTable(t, xgbTestdata("multi_softprob.pred.tsv"), 0)
 	modelrttest.Run(t, modelrttest.Case{Name: "mlflow XGBClassifier", Model: m, X: x, Rows: rows, Want: want})
 
 	// Labels: the argmax of XGBoost's own probabilities.
@@ -198,8 +171,8 @@ func TestXGBoostLegacyAndBinaryLabels(t *testing.T) {
 	if got, want := m.Signature(), direct.Signature(); len(got.Inputs) != len(want.Inputs) || got.Outputs != want.Outputs {
 		t.Errorf("signature %+v, runtime's %+v", got, want)
 	}
-	x, rows := readTable(t, xgbTestdata("binary_logistic.rows.tsv"), 0)
-	want, _ := readTable(t, xgbTestdata("binary_logistic.pred.tsv"), 0)
+	x, rows, _ := modelrttest.ReadTable(t, xgbTestdata("binary_logistic.rows.tsv"), 0)
+	want, _, _ := modelrttest.ReadTable(t, xgbTestdata("binary_logistic.pred.tsv"), 0)
 	modelrttest.Run(t, modelrttest.Case{Name: "mlflow xgboost legacy", Model: m, X: x, Rows: rows, Want: want})
 	sameAsRuntime(t, m, direct, x, rows)
 
@@ -231,8 +204,8 @@ func TestLightGBMBooster(t *testing.T) {
 	if m.Flavor != "lightgbm" || m.ModelClass != "lightgbm.basic.Booster" || m.Info.FlavorVersions["lightgbm"] != "4.1.0" {
 		t.Errorf("model %+v", m)
 	}
-	x, rows := readTable(t, ref("multiclass_test.tsv"), 1)
-	want, _ := readTable(t, ref("lgmulticlass_true_predictions.txt"), 0)
+	x, rows, _ := modelrttest.ReadTable(t, ref("multiclass_test.tsv"), 1)
+	want, _, _ := modelrttest.ReadTable(t, ref("lgmulticlass_true_predictions.txt"), 0)
 	modelrttest.Run(t, modelrttest.Case{Name: "mlflow lightgbm", Model: m, X: x, Rows: rows, Want: want, RelTol: 1e-12})
 	direct, err := lightgbm.LoadFile(ref("lgmulticlass.model"))
 	if err != nil {
@@ -443,9 +416,9 @@ func TestXGBoostClassifierEarlyStopping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, rows := readTable(t, filepath.Join(dir, "rows.tsv"), 0)
-	proba, _ := readTable(t, filepath.Join(dir, "predict_proba.tsv"), 0)
-	labels, _ := readTable(t, filepath.Join(dir, "predict.tsv"), 0)
+	x, rows, _ := modelrttest.ReadTable(t, filepath.Join(dir, "rows.tsv"), 0)
+	proba, _, _ := modelrttest.ReadTable(t, filepath.Join(dir, "predict_proba.tsv"), 0)
+	labels, _, _ := modelrttest.ReadTable(t, filepath.Join(dir, "predict.tsv"), 0)
 	modelrttest.Run(t, modelrttest.Case{Name: "early stopping", Model: m, X: x, Rows: rows, Want: proba})
 	got := make([]float64, rows)
 	if err := m.PredictLabels(x, rows, got); err != nil {

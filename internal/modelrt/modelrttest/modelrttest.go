@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -201,4 +203,71 @@ func FindReferenceDir() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// ReadTable reads a table of numbers: one row per line, blank- or
+// tab-separated ("nan" is NaN), dropping the first skip fields of each
+// row. Every row must have the same number of values.
+func ReadTable(tb testing.TB, path string, skip int) (vals []float64, rows, cols int) {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < skip {
+			tb.Fatalf("%s: row %d has %d fields, fewer than the %d to skip", path, rows, len(f), skip)
+		}
+		f = f[skip:]
+		if rows == 0 {
+			cols = len(f)
+		} else if len(f) != cols {
+			tb.Fatalf("%s: row %d has %d values, want %d", path, rows, len(f), cols)
+		}
+		for _, s := range f {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				tb.Fatalf("%s: %v", path, err)
+			}
+			vals = append(vals, v)
+		}
+		rows++
+	}
+	return vals, rows, cols
+}
+
+// ReadLibSVM reads "label index:value ..." rows into rows of nf features
+// (row-major), absent where a row has no value for an index.
+func ReadLibSVM(tb testing.TB, path string, nf int, absent float64) (vals []float64, rows int) {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		row := make([]float64, nf)
+		for i := range row {
+			row[i] = absent
+		}
+		for _, kv := range f[1:] {
+			k, v, _ := strings.Cut(kv, ":")
+			i, err1 := strconv.Atoi(k)
+			x, err2 := strconv.ParseFloat(v, 64)
+			if err1 != nil || err2 != nil || i < 0 || i >= nf {
+				tb.Fatalf("%s: bad entry %q", path, kv)
+			}
+			row[i] = x
+		}
+		vals = append(vals, row...)
+		rows++
+	}
+	return vals, rows
 }

@@ -1,7 +1,6 @@
 package xgboost
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -9,73 +8,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ferry-ml/ferry/internal/modelrt"
 	"github.com/ferry-ml/ferry/internal/modelrt/modelrttest"
 )
-
-// readTable reads a tab- or space-separated table of floats ("nan" is NaN).
-func readTable(t testing.TB, path string) (vals []float64, rows, cols int) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.Fields(line)
-		if cols == 0 {
-			cols = len(f)
-		} else if len(f) != cols {
-			t.Fatalf("%s: row %d has %d values, want %d", path, rows, len(f), cols)
-		}
-		for _, s := range f {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			vals = append(vals, v)
-		}
-		rows++
-	}
-	return vals, rows, cols
-}
-
-// readLibSVM reads sparse rows into dense rows of nf features, NaN where
-// an index is absent.
-func readLibSVM(t testing.TB, path string, nf int) (x []float64, rows int) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 0 {
-			continue
-		}
-		row := make([]float64, nf)
-		for i := range row {
-			row[i] = math.NaN()
-		}
-		for _, kv := range fields[1:] {
-			k, v, _ := strings.Cut(kv, ":")
-			i, err1 := strconv.Atoi(k)
-			val, err2 := strconv.ParseFloat(v, 64)
-			if err1 != nil || err2 != nil || i < 0 || i >= nf {
-				t.Fatalf("%s: bad entry %q", path, kv)
-			}
-			row[i] = val
-		}
-		x = append(x, row...)
-		rows++
-	}
-	return x, rows
-}
 
 func loadFixture(t testing.TB, path string) *Model {
 	t.Helper()
@@ -128,9 +66,9 @@ var fixtures = []struct {
 func TestOracle(t *testing.T) {
 	for _, fx := range fixtures {
 		base := filepath.Join("testdata", fx.name)
-		x, rows, nf := readTable(t, base+".rows.tsv")
-		pred, _, _ := readTable(t, base+".pred.tsv")
-		margin, _, ng := readTable(t, base+".margin.tsv")
+		x, rows, nf := modelrttest.ReadTable(t, base+".rows.tsv", 0)
+		pred, _, _ := modelrttest.ReadTable(t, base+".pred.tsv", 0)
+		margin, _, ng := modelrttest.ReadTable(t, base+".margin.tsv", 0)
 		for _, ext := range []string{".json", ".ubj", ".model"} {
 			path := base + ext
 			if _, err := os.Stat(path); err != nil {
@@ -196,8 +134,8 @@ func TestSignatureFromJSON(t *testing.T) {
 
 // TestSoftmaxMargins checks multi:softmax's class margins.
 func TestSoftmaxMargins(t *testing.T) {
-	x, rows, _ := readTable(t, "testdata/multi_softmax.rows.tsv")
-	margin, _, ng := readTable(t, "testdata/multi_softmax.margin.tsv")
+	x, rows, _ := modelrttest.ReadTable(t, "testdata/multi_softmax.rows.tsv", 0)
+	margin, _, ng := modelrttest.ReadTable(t, "testdata/multi_softmax.margin.tsv", 0)
 	m := loadFixture(t, "testdata/multi_softmax.ubj")
 	got := make([]float64, rows*ng)
 	if err := m.PredictMargins(x, rows, got); err != nil {
@@ -249,8 +187,8 @@ func TestReferenceModels(t *testing.T) {
 				}
 			}
 			nf := len(m.Signature().Inputs)
-			x, rows := readLibSVM(t, filepath.Join(dir, c.data), nf)
-			want, wrows, _ := readTable(t, filepath.Join(dir, c.want))
+			x, rows := modelrttest.ReadLibSVM(t, filepath.Join(dir, c.data), nf, math.NaN())
+			want, wrows, _ := modelrttest.ReadTable(t, filepath.Join(dir, c.want), 0)
 			if wrows != rows {
 				t.Fatalf("%d rows, %d predictions", rows, wrows)
 			}
@@ -479,7 +417,7 @@ func BenchmarkPredictRow(b *testing.B) {
 	if m.NumTrees() != 100 || len(m.Signature().Inputs) != 30 {
 		b.Fatalf("%d trees, %d features", m.NumTrees(), len(m.Signature().Inputs))
 	}
-	x, rows, nf := readTable(b, "testdata/bench_100x6.rows.tsv")
+	x, rows, nf := modelrttest.ReadTable(b, "testdata/bench_100x6.rows.tsv", 0)
 	out := make([]float64, 1)
 	b.ReportAllocs()
 	b.ResetTimer()
