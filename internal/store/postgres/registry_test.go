@@ -31,3 +31,15 @@ func TestServingConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestPredictionsConformance(t *testing.T) {
+	base := dsn(t)
+	storetest.RunPredictions(t, func(t *testing.T) storetest.PredictionStore {
+		s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -30,3 +30,14 @@ func TestServingConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestPredictionsConformance(t *testing.T) {
+	storetest.RunPredictions(t, func(t *testing.T) storetest.PredictionStore {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
