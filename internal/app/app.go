@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/config"
 	"github.com/ferry-ml/ferry/internal/governance"
 	"github.com/ferry-ml/ferry/internal/lineage"
+	"github.com/ferry-ml/ferry/internal/predlog"
 	"github.com/ferry-ml/ferry/internal/registry"
 	"github.com/ferry-ml/ferry/internal/serving"
 	"github.com/ferry-ml/ferry/internal/store/postgres"
@@ -51,6 +53,7 @@ type App struct {
 	registry   *registry.Service
 	governance *governance.Service
 	serving    *serving.Service
+	predlog    *predlog.Logger
 	handler    http.Handler
 }
 
@@ -95,8 +98,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a.registry.SetGate(a.governance)
-	a.serving = serving.New(a.store, a.registry, serving.ArtifactLoader{Artifacts: a.artifacts},
-		serving.Options{Gate: a.governance, Logger: log})
+	a.predlog = predlog.New(a.store, predlog.Options{SampleRate: cfg.PredictionSampleRate, Logger: log})
+	predictions := predlog.NewService(a.store)
+	loader := serving.RuntimeLoader{Native: serving.ArtifactLoader{Artifacts: a.artifacts}, Artifacts: a.artifacts,
+		WorkDir: filepath.Join(cfg.DataDir, "runtimes"), Logger: log}
+	a.serving = serving.New(a.store, a.registry, loader,
+		serving.Options{Gate: a.governance, Audit: a.audit, Outcomes: outcomes{predictions}, Logger: log, Tick: cfg.RolloutTick})
 	if err := a.serving.Start(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -107,8 +114,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Auditor: auditor{log: a.audit, sync: a.store.Sync}})
 	mlflow.New(a.tracking, a.artifacts, mlflow.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
 		Registry: a.registry}).Register(router)
-	v1.New(a.registry, a.governance, graph, a.audit, a.serving, log).Register(router)
-	apiinference.New(a.serving, Version, log).Register(router)
+	v1.New(v1.Options{Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
+		Serving: a.serving, Predictions: predictions, Logger: log}).Register(router)
+	metrics, err := a.registerMetrics(router)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	apiinference.New(a.serving, Version, apiinference.Options{Logger: log, Metrics: metrics, Predictions: a.predlog}).Register(router)
 	a.handler = middleware.Chain(
 		middleware.RequestIDs(),
 		middleware.AccessLog(log),
@@ -137,11 +150,20 @@ func (a *App) ReloadPolicy(ctx context.Context, actor string) error {
 	return err
 }
 
-// Close releases storage.
+// Close stops serving, writes the buffered prediction log and releases
+// storage.
 func (a *App) Close() error {
 	var err error
+	if a.serving != nil {
+		err = a.serving.Close()
+	}
+	if a.predlog != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = errors.Join(err, a.predlog.Close(ctx))
+		cancel()
+	}
 	if a.audit != nil {
-		err = a.audit.Close()
+		err = errors.Join(err, a.audit.Close())
 	}
 	err = errors.Join(err, a.store.Close())
 	if c, ok := a.artifacts.(io.Closer); ok {

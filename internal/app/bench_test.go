@@ -15,12 +15,20 @@ import (
 
 // BenchmarkServeOIPRow is one Open Inference Protocol request through the
 // whole server (middleware, decoding, the 100-tree depth-6 XGBoost model
-// on 30 features, encoding), without the network:
+// on 30 features, encoding, metrics), without the network, with the
+// prediction log off and logging every request:
 //
 //	go test -run '^$' -bench ServeOIPRow ./internal/app/
 func BenchmarkServeOIPRow(b *testing.B) {
+	for _, rate := range []string{"0", "0.1", "1"} {
+		b.Run("log="+rate, func(b *testing.B) { benchServeOIPRow(b, rate) })
+	}
+}
+
+func benchServeOIPRow(b *testing.B, sampleRate string) {
 	dir := b.TempDir()
-	cfg, _ := config.Load(config.Source{Args: []string{"--data", dir, "--registry-self-approval=true", "--log-level", "error"}, Getenv: func(string) string { return "" }})
+	cfg, _ := config.Load(config.Source{Args: []string{"--data", dir, "--registry-self-approval=true", "--log-level", "error",
+		"--prediction-log-sample-rate", sampleRate}, Getenv: func(string) string { return "" }})
 	a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)

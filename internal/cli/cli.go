@@ -11,8 +11,9 @@
 //     verdict on a move and manage the policies;
 //   - `ferry audit verify|log` check the audit trail's hash chain and
 //     signatures and list its entries;
-//   - `ferry deploy` and `ferry endpoints list|status|rm` put model
-//     versions behind serving endpoints and report them.
+//   - `ferry deploy`, `ferry promote|rollback` and `ferry endpoints list|status|rm` put model
+//     versions behind serving endpoints and report them;
+//   - `ferry predict` scores a CSV file locally with a registered model.
 //
 // Commands print aligned tables and readable reports, or with --json the
 // server's own JSON objects, pretty-printed, for scripts.
@@ -73,10 +74,14 @@ const Usage = `Usage:
   ferry policy reload
   ferry audit verify
   ferry audit log [--resource R] [--actor A] [--after SEQ] [--before SEQ] [--limit N] [--newest]
-  ferry deploy ENDPOINT --model URI [--strategy direct]
+  ferry deploy ENDPOINT --model URI [--strategy direct|blue-green|canary|shadow|ab] [--steps W,...]
+               [--interval D] [--weight N] [--sticky header:H|field:F] [--max-error-rate R] ...
+  ferry promote ENDPOINT
+  ferry rollback ENDPOINT
   ferry endpoints list
   ferry endpoints status ENDPOINT
   ferry endpoints rm ENDPOINT
+  ferry predict --model URI --input FILE [--output FILE] [--keep-columns C,...] [--proba|--raw]
 
 ` + globalUsage + `
 Run 'ferry <command> <subcommand> --help' for details.
@@ -112,9 +117,12 @@ func commands() []command {
 		{group: "audit", name: "verify", usage: auditVerifyUsage, setup: auditVerify},
 		{group: "audit", name: "log", aliases: []string{"list", "ls"}, usage: auditLogUsage, setup: auditLog},
 		{group: "deploy", usage: deployUsage, setup: deployCmd},
+		{group: "promote", usage: promoteUsage, setup: endpointAction("promote")},
+		{group: "rollback", usage: rollbackUsage, setup: endpointAction("rollback")},
 		{group: "endpoints", name: "list", aliases: []string{"ls"}, usage: endpointsListUsage, setup: endpointsList},
 		{group: "endpoints", name: "status", aliases: []string{"show", "get"}, usage: endpointsStatusUsage, setup: endpointsStatus},
 		{group: "endpoints", name: "rm", aliases: []string{"delete"}, usage: endpointsRemoveUsage, setup: endpointsRemove},
+		{group: "predict", usage: predictUsage, setup: predictCmd},
 	}
 }
 

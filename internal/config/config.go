@@ -42,6 +42,11 @@ type Config struct {
 	// AuditTrustedKeys are further Ed25519 public keys (PEM files) whose
 	// audit checkpoints verify: the keys of other servers sharing the store.
 	AuditTrustedKeys []string
+	// PredictionSampleRate is the share of prediction requests logged
+	// (0 to 1); an A/B split logs all of its own.
+	PredictionSampleRate float64
+	// RolloutTick is how often canary steps are analysed.
+	RolloutTick time.Duration
 }
 
 // setting is one configuration key: its name in files (and, upper-cased
@@ -102,6 +107,17 @@ func integer(p func(*Config) *int) parser {
 			return fmt.Errorf("must be a non-negative integer, got %q", v)
 		}
 		*p(c) = n
+		return nil
+	}
+}
+
+func fraction(p func(*Config) *float64) parser {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || !(f >= 0 && f <= 1) {
+			return fmt.Errorf("must be a number from 0 to 1, got %q", v)
+		}
+		*p(c) = f
 		return nil
 	}
 }
@@ -173,6 +189,10 @@ func settings() []setting {
 			str(func(c *Config) *string { return &c.PolicyFile })},
 		{"registry_self_approval", "whether the author of a model version may approve it", "false", "true",
 			boolean(func(c *Config) *bool { return &c.SelfApproval })},
+		{"prediction_log_sample_rate", "share of prediction requests whose inputs and outputs are logged (0 to 1; A/B splits log all)", "0.1", "",
+			fraction(func(c *Config) *float64 { return &c.PredictionSampleRate })},
+		{"rollout_tick", "how often canary rollouts are analysed", "1s", "",
+			duration(func(c *Config) *time.Duration { return &c.RolloutTick })},
 		{"audit_trusted_keys", "comma-separated PEM files of other servers' audit public keys (shared Postgres)", "", "",
 			func(c *Config, v string) error {
 				c.AuditTrustedKeys = nil

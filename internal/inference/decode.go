@@ -177,11 +177,23 @@ func scalar(raw json.RawMessage) (float64, error) {
 // dataframe_records, instances, inputs, plus optional params) or text/csv
 // (a header row of column names). Anything else is ErrUnsupportedMedia.
 func DecodeMLflow(body []byte, contentType string, sig modelrt.Signature) (Batch, error) {
+	return NewSchema(sig).DecodeMLflow(body, contentType)
+}
+
+// Schema is a model's signature prepared for decoding many requests (the
+// feature-name index is built once).
+type Schema struct{ c columns }
+
+// NewSchema prepares sig.
+func NewSchema(sig modelrt.Signature) *Schema { return &Schema{c: newColumns(sig)} }
+
+// DecodeMLflow is the package's DecodeMLflow for the schema's model.
+func (s *Schema) DecodeMLflow(body []byte, contentType string) (Batch, error) {
 	mt, params := parseMediaType(contentType)
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return Batch{}, ErrUnsupportedMedia
 	}
-	c := newColumns(sig)
+	c := s.c
 	switch mt {
 	case "application/json":
 		return decodeMLflowJSON(body, c)
@@ -463,11 +475,9 @@ func decodeCSV(body []byte, c columns) (Batch, error) {
 			if pos[j] < 0 {
 				continue
 			}
-			v := math.NaN()
-			if s := strings.TrimSpace(cell); s != "" {
-				if v, err = strconv.ParseFloat(s, 64); err != nil {
-					return Batch{}, invalid("text/csv line %d, column '%s': %q is not a number.", line, names[j], cell)
-				}
+			v, ok := csvNumber(cell)
+			if !ok {
+				return Batch{}, invalid("text/csv line %d, column '%s': %q is not a number.", line, names[j], cell)
 			}
 			if c.sig.Inputs[pos[j]].Type == modelrt.Categorical && !math.IsNaN(v) && (v < 0 || v != math.Trunc(v)) {
 				return Batch{}, invalid("text/csv line %d, column '%s': a category must be a non-negative integer, got %q.", line, names[j], cell)

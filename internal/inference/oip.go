@@ -47,6 +47,12 @@ var numericTypes = map[string]bool{
 // tensor of shape [rows, features] (in the model's feature order) or as
 // one tensor per feature, named like it, of shape [rows] or [rows, 1].
 func DecodeOIP(body []byte, sig modelrt.Signature) (OIPRequest, error) {
+	return NewSchema(sig).DecodeOIP(body)
+}
+
+// DecodeOIP is the package's DecodeOIP for the schema's model.
+func (s *Schema) DecodeOIP(body []byte) (OIPRequest, error) {
+	c, sig := s.c, s.c.sig
 	var in oipBody
 	if err := json.Unmarshal(body, &in); err != nil {
 		return OIPRequest{}, invalid("Invalid inference request: %v", err)
@@ -58,7 +64,6 @@ func DecodeOIP(body []byte, sig modelrt.Signature) (OIPRequest, error) {
 	if len(in.Inputs) == 0 {
 		return OIPRequest{}, invalid("Invalid inference request: 'inputs' is missing or empty.")
 	}
-	c := newColumns(sig)
 	nf := len(sig.Inputs)
 	for _, t := range in.Inputs {
 		if !numericTypes[t.Datatype] {

@@ -1,7 +1,6 @@
 package serving
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,9 +12,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/blob"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/modelrt"
-	"github.com/ferry-ml/ferry/internal/modelrt/lightgbm"
 	"github.com/ferry-ml/ferry/internal/modelrt/mlmodel"
-	"github.com/ferry-ml/ferry/internal/modelrt/xgboost"
 	"github.com/ferry-ml/ferry/internal/registry"
 	"github.com/ferry-ml/ferry/internal/tracking"
 )
@@ -53,39 +50,15 @@ func (l ArtifactLoader) Load(ctx context.Context, mv registry.ModelVersion) (*Lo
 	read := func(ctx context.Context, rel string) ([]byte, error) {
 		return l.read(ctx, path.Join(key, rel), limit)
 	}
-	if _, err := read(ctx, "MLmodel"); err == nil {
-		m, err := mlmodel.Load(ctx, read)
-		if err != nil {
-			return nil, err
-		}
-		ld := &Loaded{Runtime: m, Flavor: m.Flavor}
-		if m.ClassifierLabels {
-			ld.Labels = m.PredictLabels
-		}
-		return ld, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	// A single model file.
-	b, err := l.read(ctx, key, limit)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: no MLmodel and no model file at %s", modelrt.ErrBadModel, loc)
-		}
-		return nil, err
-	}
-	if t := bytes.TrimSpace(b); bytes.HasPrefix(t, []byte("tree")) || bytes.Contains(t[:min(len(t), 256)], []byte("version=v")) {
-		m, err := lightgbm.Load(b)
-		if err != nil {
-			return nil, err
-		}
-		return &Loaded{Runtime: m, Flavor: "lightgbm"}, nil
-	}
-	m, err := xgboost.Load(b)
+	o, err := mlmodel.Open(ctx, mlmodel.Location{
+		Read:     read,
+		ReadFile: func(ctx context.Context) ([]byte, error) { return l.read(ctx, key, limit) },
+		Name:     loc,
+	}, mlmodel.Options{})
 	if err != nil {
 		return nil, err
 	}
-	return &Loaded{Runtime: m, Flavor: "xgboost"}, nil
+	return &Loaded{Runtime: o.Runtime, Flavor: o.Flavor, Labels: o.Labels}, nil
 }
 
 // read returns a file of the store; a missing one (or a directory)

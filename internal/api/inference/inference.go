@@ -9,19 +9,24 @@ package inference
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ferry-ml/ferry/internal/api/middleware"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	dec "github.com/ferry-ml/ferry/internal/inference"
 	"github.com/ferry-ml/ferry/internal/modelrt"
+	"github.com/ferry-ml/ferry/internal/modelrt/remote"
+	"github.com/ferry-ml/ferry/internal/predlog"
 	"github.com/ferry-ml/ferry/internal/serving"
 )
+
+// HeaderModelVersion tells which version answered a request of an
+// endpoint that splits traffic (canary, A/B).
+const HeaderModelVersion = "Ferry-Model-Version"
 
 // Output names of a prediction: the model's outputs (probabilities for
 // classifiers) and its raw margins.
@@ -35,20 +40,39 @@ type Server struct {
 	svc     *serving.Service
 	log     *slog.Logger
 	version string
+	metrics *Metrics
+	preds   PredictionLog
+}
+
+// PredictionLog takes the predictions to log (predlog.Logger): Sample
+// says whether to log one request, Log queues it without blocking.
+type PredictionLog interface {
+	Sample() bool
+	Log(predlog.Record)
+}
+
+// Options are the surface's optional parts.
+type Options struct {
+	Logger *slog.Logger
+	// Metrics, when set, counts requests for Prometheus.
+	Metrics *Metrics
+	// Predictions, when set, logs sampled requests (all of an A/B
+	// split's, whose outcome test needs them).
+	Predictions PredictionLog
 }
 
 // New returns the surface; version is Ferry's, reported by GET /v2.
-func New(svc *serving.Service, version string, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+func New(svc *serving.Service, version string, o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
-	return &Server{svc: svc, log: log, version: version}
+	return &Server{svc: svc, log: o.Logger, version: version, metrics: o.Metrics, preds: o.Predictions}
 }
 
 // Register mounts the routes. Predictions need Read permission: they
 // change nothing (and are not audited).
 func (s *Server) Register(r *middleware.Router) {
-	oip := r.Group(middleware.Errors(s.oipError))
+	oip := r.Group(middleware.Errors(s.oipError), middleware.Quiet())
 	oip.HandleFunc("GET /v2", middleware.Read, s.serverMetadata)
 	oip.HandleFunc("GET /v2/health/live", middleware.Public, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"live": true})
@@ -62,7 +86,7 @@ func (s *Server) Register(r *middleware.Router) {
 		oip.HandleFunc("POST "+prefix+"/infer", middleware.Read, s.infer)
 	}
 	r.Namespace("/v2/", s.oipError)
-	ml := r.Group(middleware.Errors(s.mlflowError))
+	ml := r.Group(middleware.Errors(s.mlflowError), middleware.Quiet())
 	ml.HandleFunc("POST /endpoints/{name}/invocations", middleware.Read, s.invocations)
 	r.Namespace("/endpoints/", s.mlflowError)
 }
@@ -78,11 +102,31 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
+// gatewayError is an external runtime's failure, answered as a gateway
+// would: 502 with the runtime's message, 504 for a timeout.
+type gatewayError struct {
+	status int
+	err    error
+}
+
+func (e *gatewayError) Error() string { return e.err.Error() }
+func (e *gatewayError) Unwrap() error { return e.err }
+
+// statusOf is the HTTP status of an error of this surface.
+func statusOf(err error) int {
+	var g *gatewayError
+	if errors.As(err, &g) {
+		return g.status
+	}
+	return middleware.StatusOf(err)
+}
+
 // oipError answers {"error": message} with the status of the error's kind.
 func (s *Server) oipError(w http.ResponseWriter, r *http.Request, err error) {
-	status := middleware.StatusOf(err)
+	status := statusOf(err)
 	msg := err.Error()
-	if status >= 500 && !errors.Is(err, errdefs.ErrUnavailable) {
+	var g *gatewayError
+	if status >= 500 && !errors.Is(err, errdefs.ErrUnavailable) && !errors.As(err, &g) {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "inference failed", slog.String("path", r.URL.Path),
 			slog.String("request_id", middleware.RequestID(r.Context())), slog.String("error", msg))
 		msg = middleware.InternalErrorMessage(r.Context())
@@ -106,20 +150,33 @@ func (s *Server) mlflowError(w http.ResponseWriter, r *http.Request, err error) 
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error_code": "BAD_REQUEST", "message": err.Error()})
 		return
 	}
+	var g *gatewayError
+	if errors.As(err, &g) {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "inference failed", slog.String("path", r.URL.Path),
+			slog.String("request_id", middleware.RequestID(r.Context())), slog.String("error", err.Error()))
+		writeJSON(w, g.status, map[string]string{"error_code": "TEMPORARILY_UNAVAILABLE", "message": err.Error()})
+		return
+	}
 	middleware.WriteJSONError(w, r, err)
 }
 
-// endpoint finds the endpoint of a request, checking the version when
-// the path names one.
-func (s *Server) endpoint(r *http.Request) (*serving.Endpoint, error) {
+// endpoint finds the endpoint of a request and, when the path names a
+// version, that version's variant (the stable or the candidate).
+func (s *Server) endpoint(r *http.Request) (*serving.Endpoint, *serving.Variant, error) {
 	e, err := s.svc.Endpoint(r.Context(), r.PathValue("name"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if v := r.PathValue("version"); v != "" && v != strconv.FormatInt(e.Version, 10) {
-		return nil, errdefs.NotFound("Endpoint '%s' serves version %d, not %s", e.Endpoint, e.Version, v)
+	v := r.PathValue("version")
+	if v == "" {
+		return e, nil, nil
 	}
-	return e, nil
+	for _, c := range []*serving.Variant{e.Stable, e.Candidate} {
+		if c != nil && v == strconv.FormatInt(c.Version, 10) {
+			return e, c, nil
+		}
+	}
+	return nil, nil, errdefs.NotFound("Endpoint '%s' serves version %d, not %s", e.Endpoint, e.Version, v)
 }
 
 func (s *Server) serverMetadata(w http.ResponseWriter, _ *http.Request) {
@@ -140,12 +197,15 @@ func outputShape(sig modelrt.Signature) []int64 {
 }
 
 func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
-	e, err := s.endpoint(r)
+	e, v, err := s.endpoint(r)
 	if err != nil {
 		s.oipError(w, r, err)
 		return
 	}
-	sig := e.Runtime.Signature()
+	if v == nil {
+		v = e.Stable
+	}
+	sig := v.Sig
 	inputs := []tensorMeta{{Name: "input-0", Datatype: "FP64", Shape: []int64{-1, int64(len(sig.Inputs))}}}
 	features := make([]map[string]string, len(sig.Inputs))
 	for i, f := range sig.Inputs {
@@ -155,22 +215,26 @@ func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
 		}
 		features[i] = map[string]string{"name": name, "type": string(f.Type)}
 	}
+	versions := []string{strconv.FormatInt(e.Stable.Version, 10)}
+	if e.Candidate != nil {
+		versions = append(versions, strconv.FormatInt(e.Candidate.Version, 10))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name":     e.Endpoint,
-		"versions": []string{strconv.FormatInt(e.Version, 10)},
-		"platform": e.Flavor,
+		"versions": versions,
+		"platform": v.Flavor,
 		"inputs":   inputs,
 		"outputs": []tensorMeta{
 			{Name: OutputPredict, Datatype: "FP64", Shape: outputShape(sig)},
 			{Name: OutputRaw, Datatype: "FP64", Shape: outputShape(sig)},
 		},
-		"parameters": map[string]any{"model": e.Model, "model_version": e.Version, "task": sig.Task,
+		"parameters": map[string]any{"model": v.Model, "model_version": v.Version, "task": sig.Task,
 			"objective": sig.Objective, "features": features},
 	})
 }
 
 func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
-	e, err := s.endpoint(r)
+	e, _, err := s.endpoint(r)
 	if err != nil {
 		s.oipError(w, r, err)
 		return
@@ -185,49 +249,179 @@ type oipOutput struct {
 	Data     []float64 `json:"data"`
 }
 
-func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
-	e, err := s.endpoint(r)
+// call is one prediction request on its way through an endpoint.
+type call struct {
+	start time.Time
+	e     *serving.Endpoint
+	v     *serving.Variant
+	batch dec.Batch
+	// pred holds the runtime's outputs once predicted (for the log and
+	// the shadow).
+	pred   []float64
+	status int
+}
+
+// begin finds the endpoint, reads the body and decodes it for the
+// variant that will answer: the path's version, a sticky key's, or a
+// weighted draw. decode is called again only when a sticky field moves
+// the request to a variant with other inputs.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, decode func(body []byte, v *serving.Variant) (dec.Batch, error)) (*call, error) {
+	c := &call{start: time.Now(), status: http.StatusOK}
+	e, v, err := s.endpoint(r)
 	if err != nil {
-		s.oipError(w, r, err)
-		return
+		return nil, err
+	}
+	c.e = e
+	if s.metrics != nil {
+		s.metrics.begin(e.Endpoint)
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		s.oipError(w, r, err)
+		return c, err
+	}
+	pinned := v != nil
+	if !pinned {
+		v = e.Route(r.Header)
+	}
+	c.v = v
+	if e.Splits() {
+		defer func() { w.Header().Set(HeaderModelVersion, strconv.FormatInt(c.v.Version, 10)) }()
+	}
+	sig := v.Sig
+	if c.batch, err = decode(body, v); err != nil {
+		return c, err
+	}
+	if f := e.StickyField(); f != "" && !pinned && c.batch.Rows > 0 {
+		if i := v.FeatureIndex(f); i >= 0 {
+			if w := e.RouteValue(c.batch.X[i]); w != v {
+				c.v = w
+				if !sameInputs(sig, w.Sig) {
+					c.batch, err = decode(body, w)
+				}
+			}
+		}
+	}
+	return c, err
+}
+
+func sameInputs(a, b modelrt.Signature) bool {
+	if len(a.Inputs) != len(b.Inputs) {
+		return false
+	}
+	for i := range a.Inputs {
+		if a.Inputs[i] != b.Inputs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// predict runs the variant's runtime into out; a model failure counts
+// against the variant.
+func (s *Server) predict(r *http.Request, c *call, out []float64, raw bool) error {
+	if err := c.v.Predict(r.Context(), c.batch.X, c.batch.Rows, out, raw); err != nil {
+		switch {
+		case errors.Is(err, remote.ErrTimeout):
+			return &gatewayError{http.StatusGatewayTimeout, err}
+		case errors.Is(err, remote.ErrRuntime) && middleware.StatusOf(err) == http.StatusInternalServerError:
+			return &gatewayError{http.StatusBadGateway, err}
+		}
+		return err
+	}
+	if err := serving.CheckFinite(out); err != nil {
+		return err
+	}
+	if !raw && c.pred == nil {
+		c.pred = out
+	}
+	return nil
+}
+
+// end records a finished call: Prometheus, the rollout's analysis
+// window (for requests that reached the model), the shadow's mirror and
+// the prediction log.
+func (s *Server) end(r *http.Request, c *call, err error) {
+	if c == nil {
 		return
 	}
-	sig := e.Runtime.Signature()
-	req, err := dec.DecodeOIP(body, sig)
+	if err != nil {
+		c.status = statusOf(err)
+	}
+	took := time.Since(c.start)
+	if s.metrics != nil {
+		s.metrics.end(c.e.Endpoint, c.v, c.status, took)
+	}
+	if c.v == nil || (err != nil && c.status < 500) {
+		return // never reached the model: the request's fault
+	}
+	sig := c.v.Sig
+	if c.v.Window != nil {
+		c.v.Window.Observe(took, err != nil, c.pred, sig.Outputs)
+	}
+	if err != nil || c.pred == nil {
+		return
+	}
+	c.e.Mirror(c.v, c.batch.X, c.batch.Rows, c.pred, took)
+	ab := c.e.Splits() && c.e.Rollout.Strategy == serving.StrategyAB
+	if s.preds != nil && (ab || s.preds.Sample()) {
+		variant := ""
+		if c.e.Splits() {
+			variant = c.v.Role
+		}
+		s.preds.Log(predlog.Record{RequestID: middleware.RequestID(r.Context()), Endpoint: c.e.Endpoint,
+			Model: c.v.Model, Version: c.v.Version, Variant: variant, Time: c.start.UnixMilli(),
+			LatencyMicros: took.Microseconds(), Rows: c.batch.Rows, Features: len(sig.Inputs), Outputs: sig.Outputs,
+			Inputs: c.batch.X, Predictions: c.pred, FeatureNames: featureNames(sig)})
+	}
+}
+
+func featureNames(sig modelrt.Signature) []string {
+	names := make([]string, len(sig.Inputs))
+	for i, f := range sig.Inputs {
+		names[i] = f.Name
+		if names[i] == "" {
+			names[i] = "f" + strconv.Itoa(i)
+		}
+	}
+	return names
+}
+
+func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
+	var req dec.OIPRequest
+	c, err := s.begin(w, r, func(body []byte, v *serving.Variant) (dec.Batch, error) {
+		var err error
+		req, err = v.Schema.DecodeOIP(body)
+		return req.Batch, err
+	})
+	defer func() { s.end(r, c, err) }()
 	if err != nil {
 		s.oipError(w, r, err)
 		return
 	}
+	sig := c.v.Sig
 	want := req.Outputs
 	if len(want) == 0 {
 		want = []string{OutputPredict}
 	}
-	var outs []oipOutput
+	outs := make([]oipOutput, 0, len(want))
 	for _, name := range want {
 		if name != OutputPredict && name != OutputRaw {
-			s.oipError(w, r, errdefs.InvalidArgument("Unknown output '%s': this model has %s and %s.", name, OutputPredict, OutputRaw))
-			return
-		}
-		data := make([]float64, req.Batch.Rows*sig.Outputs)
-		if err := e.Runtime.Predict(req.Batch.X, req.Batch.Rows, data, name == OutputRaw); err != nil {
+			err = errdefs.InvalidArgument("Unknown output '%s': this model has %s and %s.", name, OutputPredict, OutputRaw)
 			s.oipError(w, r, err)
 			return
 		}
-		shape := []int64{int64(req.Batch.Rows)}
+		data := make([]float64, c.batch.Rows*sig.Outputs)
+		if err = s.predict(r, c, data, name == OutputRaw); err != nil {
+			s.oipError(w, r, err)
+			return
+		}
+		shape := []int64{int64(c.batch.Rows)}
 		if sig.Outputs > 1 {
 			shape = append(shape, int64(sig.Outputs))
 		}
-		if err := checkFinite(data); err != nil {
-			s.oipError(w, r, err)
-			return
-		}
 		outs = append(outs, oipOutput{Name: name, Shape: shape, Datatype: "FP64", Data: data})
 	}
-	writeBody(w, appendInferResponse(make([]byte, 0, 256), e.Endpoint, e.Version, req.ID, outs))
+	writeBody(w, appendInferResponse(make([]byte, 0, 256), c.e.Endpoint, c.v.Version, req.ID, outs))
 }
 
 // appendInferResponse encodes an inference response directly (the hot
@@ -282,40 +476,28 @@ func writeBody(w http.ResponseWriter, b []byte) {
 	_, _ = w.Write(b)
 }
 
-// checkFinite refuses outputs JSON cannot carry (an exp that
-// overflowed): they are reported, never replaced by a made-up value.
-func checkFinite(v []float64) error {
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("the model's output %d is %v, which JSON cannot carry", i, x)
-		}
-	}
-	return nil
-}
-
 // invocations answers MLflow's scoring protocol: {"predictions": ...} —
 // the runtime's outputs (a Booster's probabilities; one list per row for
 // several outputs), or class labels for a scikit-learn classifier.
 func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
-	e, err := s.endpoint(r)
+	ct := r.Header.Get("Content-Type")
+	c, err := s.begin(w, r, func(body []byte, v *serving.Variant) (dec.Batch, error) {
+		return v.Schema.DecodeMLflow(body, ct)
+	})
+	defer func() { s.end(r, c, err) }()
 	if err != nil {
 		s.mlflowError(w, r, err)
 		return
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
+	sig := c.v.Sig
+	out := make([]float64, c.batch.Rows*sig.Outputs)
+	if err = s.predict(r, c, out, false); err != nil {
 		s.mlflowError(w, r, err)
 		return
 	}
-	sig := e.Runtime.Signature()
-	b, err := dec.DecodeMLflow(body, r.Header.Get("Content-Type"), sig)
-	if err != nil {
-		s.mlflowError(w, r, err)
-		return
-	}
-	if e.Labels != nil {
-		labels := make([]float64, b.Rows)
-		if err := e.Labels(b.X, b.Rows, labels); err != nil {
+	if c.v.Labels != nil {
+		labels := make([]float64, c.batch.Rows)
+		if err = c.v.Labels(c.batch.X, c.batch.Rows, labels); err != nil {
 			s.mlflowError(w, r, err)
 			return
 		}
@@ -326,20 +508,11 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"predictions": ints})
 		return
 	}
-	out := make([]float64, b.Rows*sig.Outputs)
-	if err := e.Runtime.Predict(b.X, b.Rows, out, false); err != nil {
-		s.mlflowError(w, r, err)
-		return
-	}
-	if err := checkFinite(out); err != nil {
-		s.mlflowError(w, r, err)
-		return
-	}
 	if sig.Outputs == 1 {
 		writeJSON(w, http.StatusOK, map[string]any{"predictions": out})
 		return
 	}
-	rows := make([][]float64, b.Rows)
+	rows := make([][]float64, c.batch.Rows)
 	for i := range rows {
 		rows[i] = out[i*sig.Outputs : (i+1)*sig.Outputs]
 	}

@@ -21,6 +21,8 @@ type Info struct {
 	// errorWriter renders errors for the route being served; Recover uses
 	// it so a panic is answered in the surface's own format.
 	errorWriter ErrorWriter
+	// quiet logs the request at debug level unless it failed.
+	quiet bool
 }
 
 type infoKey struct{}

@@ -91,8 +91,11 @@ func AccessLog(logger *slog.Logger) Middleware {
 				status = http.StatusOK
 			}
 			level := slog.LevelInfo
-			if status >= 500 {
+			switch {
+			case status >= 500:
 				level = slog.LevelWarn
+			case info.quiet && status < 400:
+				level = slog.LevelDebug
 			}
 			ctx := r.Context()
 			if !logger.Enabled(ctx, level) {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +72,12 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+func (b *logBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
 
 func (b *logBuffer) String() string {
@@ -192,6 +199,30 @@ func TestAccessLog(t *testing.T) {
 	if logs := s.logs.String(); strings.Contains(logs, "hunter2") || strings.Contains(logs, "s3cret") ||
 		strings.Contains(logs, "Bearer") {
 		t.Errorf("secrets in the log: %s", logs)
+	}
+}
+
+// A quiet route's successful requests are logged at debug level, its
+// failures as usual.
+func TestAccessLogQuiet(t *testing.T) {
+	s := newStack(t, middleware.RouterConfig{})
+	s.router.HandleFunc("POST /predict/{code}", middleware.Read, func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.PathValue("code"))
+		w.WriteHeader(code)
+	}, middleware.Quiet())
+	s.router.HandleFunc("POST /loud", middleware.Read, ok)
+	for _, tc := range []struct{ path, level string }{
+		{"/predict/200", "DEBUG"}, {"/predict/400", "INFO"}, {"/predict/502", "WARN"}, {"/loud", "INFO"},
+	} {
+		s.logs.Reset()
+		s.do(t, "POST", tc.path, strings.NewReader(`{}`))
+		var line map[string]any
+		if err := json.Unmarshal([]byte(strings.TrimSpace(s.logs.String())), &line); err != nil {
+			t.Fatalf("%s: %v: %q", tc.path, err, s.logs.String())
+		}
+		if line["msg"] != "http request" || line["level"] != tc.level {
+			t.Errorf("%s logged %v, want level %s", tc.path, line, tc.level)
+		}
 	}
 }
 

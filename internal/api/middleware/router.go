@@ -107,6 +107,7 @@ type routeConfig struct {
 	limit    int64
 	limitSet bool
 	ew       ErrorWriter
+	quiet    bool
 }
 
 // BodyLimit sets the route's request body limit in bytes; a negative limit
@@ -114,6 +115,13 @@ type routeConfig struct {
 // the route's ErrorWriter with an error for which BodyTooLarge is true.
 func BodyLimit(n int64) RouteOption {
 	return func(c *routeConfig) { c.limit, c.limitSet = n, true }
+}
+
+// Quiet logs the route's successful requests at debug level instead of
+// info: for the data plane (predictions), whose volume the access log
+// should not multiply and which metrics count instead.
+func Quiet() RouteOption {
+	return func(c *routeConfig) { c.quiet = true }
 }
 
 // Errors sets the ErrorWriter used for the route's pipeline errors.
@@ -143,6 +151,7 @@ func (r *Router) Handle(pattern string, perm Permission, h http.Handler, opts ..
 		h:       h,
 		limit:   cfg.limit,
 		ew:      cfg.ew,
+		quiet:   cfg.quiet,
 	}
 	r.mux.Handle(pattern, rt)
 	r.routes[pattern] = rt
@@ -301,6 +310,7 @@ type route struct {
 	h       http.Handler
 	limit   int64 // < 0: unlimited
 	ew      ErrorWriter
+	quiet   bool
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -310,7 +320,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	info, r := ensureInfo(r)
 	rec := ensureRecorder(w)
-	info.Route, info.Permission, info.errorWriter = rt.pattern, rt.perm, rt.ew
+	info.Route, info.Permission, info.errorWriter, info.quiet = rt.pattern, rt.perm, rt.ew, rt.quiet
 
 	audited := rt.perm >= Write
 	var body *hashingBody

@@ -35,21 +35,34 @@ type AuditTrail interface {
 
 // Server is the /api/v1 surface.
 type Server struct {
-	reg     *registry.Service
-	gov     *governance.Service
-	lineage *lineage.Graph
-	audit   AuditTrail
-	serving *serving.Service
-	log     *slog.Logger
+	reg         *registry.Service
+	gov         *governance.Service
+	lineage     *lineage.Graph
+	audit       AuditTrail
+	serving     *serving.Service
+	predictions Predictions
+	log         *slog.Logger
 }
 
-// New returns the surface; audit may be nil (the audit routes then answer
-// 503), and so may serving (the endpoint routes then answer 503).
-func New(reg *registry.Service, gov *governance.Service, lin *lineage.Graph, trail AuditTrail, srv *serving.Service, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+// Options are the services behind the surface. Audit, Serving and
+// Predictions may be nil: their routes then answer 503.
+type Options struct {
+	Registry    *registry.Service
+	Governance  *governance.Service
+	Lineage     *lineage.Graph
+	Audit       AuditTrail
+	Serving     *serving.Service
+	Predictions Predictions
+	Logger      *slog.Logger
+}
+
+// New returns the surface.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
-	return &Server{reg: reg, gov: gov, lineage: lin, audit: trail, serving: srv, log: log}
+	return &Server{reg: o.Registry, gov: o.Governance, lineage: o.Lineage, audit: o.Audit,
+		serving: o.Serving, predictions: o.Predictions, log: o.Logger}
 }
 
 // policyBodyLimit bounds a policy document.
@@ -77,6 +90,11 @@ func (s *Server) Register(r *middleware.Router) {
 	g.HandleFunc("POST "+v+"/endpoints", middleware.Write, s.api(s.deploy))
 	g.HandleFunc("GET "+v+"/endpoints/{endpoint}", middleware.Read, s.api(s.getEndpoint))
 	g.HandleFunc("DELETE "+v+"/endpoints/{endpoint}", middleware.Write, s.api(s.undeploy))
+	g.HandleFunc("POST "+v+"/endpoints/{endpoint}/promote", middleware.Write, s.api(s.promote))
+	g.HandleFunc("POST "+v+"/endpoints/{endpoint}/rollback", middleware.Write, s.api(s.rollback))
+	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/history", middleware.Read, s.api(s.endpointHistory))
+	g.HandleFunc("POST "+v+"/endpoints/{endpoint}/feedback", middleware.Write, s.api(s.postFeedback), middleware.BodyLimit(feedbackBodyLimit))
+	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/predictions", middleware.Read, s.api(s.listPredictions))
 	r.Namespace(v+"/", s.writeError)
 }
 
@@ -486,64 +504,3 @@ func (s *Server) verifyAudit(r *http.Request) (any, error) {
 }
 
 var errNoAudit = errdefs.Unavailable("This server keeps no audit trail.")
-
-// ---- endpoints
-
-var errNoServing = errdefs.Unavailable("This server does not serve models.")
-
-// deployRequest puts a model version behind an endpoint.
-type deployRequest struct {
-	Endpoint string `json:"endpoint"`
-	Model    string `json:"model"` // models:/NAME/3, @alias, /Stage, /latest
-	Strategy string `json:"strategy"`
-}
-
-func (s *Server) deploy(r *http.Request) (any, error) {
-	if s.serving == nil {
-		return nil, errNoServing
-	}
-	var req deployRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if req.Endpoint == "" || req.Model == "" {
-		return nil, errdefs.InvalidArgument("Give 'endpoint' and 'model' (a models:/ URI).")
-	}
-	d, err := s.serving.Deploy(r.Context(), req.Endpoint, req.Model, req.Strategy)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"deployment": d}, nil
-}
-
-func (s *Server) listEndpoints(r *http.Request) (any, error) {
-	if s.serving == nil {
-		return nil, errNoServing
-	}
-	ds, err := s.serving.Deployments(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	if ds == nil {
-		ds = []serving.Deployment{}
-	}
-	return map[string]any{"deployments": ds}, nil
-}
-
-func (s *Server) getEndpoint(r *http.Request) (any, error) {
-	if s.serving == nil {
-		return nil, errNoServing
-	}
-	d, err := s.serving.Deployment(r.Context(), r.PathValue("endpoint"))
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"deployment": d}, nil
-}
-
-func (s *Server) undeploy(r *http.Request) (any, error) {
-	if s.serving == nil {
-		return nil, errNoServing
-	}
-	return struct{}{}, s.serving.Undeploy(r.Context(), r.PathValue("endpoint"))
-}
