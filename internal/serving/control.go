@@ -17,12 +17,9 @@ const (
 	VerdictFailed  = "failed"
 )
 
-// shiftBins is the number of bins of the prediction-shift PSI, and
-// shiftMinSample the predictions each side needs before it is judged.
-const (
-	shiftBins      = 10
-	shiftMinSample = 50
-)
+// shiftMinSample is the predictions each side needs before the shift
+// of their distribution is judged.
+const shiftMinSample = 50
 
 // control runs the canary analysis every tick until ctx ends.
 func (s *Service) control(ctx context.Context) {
@@ -178,7 +175,7 @@ func judge(r *Rollout, cand, stable WindowStats, now int64) Check {
 			cand.P99Ms, a.MaxLatencyRatio, stable.P99Ms, latencySlackMs)
 	}
 	if a.MaxShift > 0 && len(cand.sample) >= shiftMinSample && len(stable.sample) >= shiftMinSample {
-		psi, err := stats.PSI(stable.sample, cand.sample, shiftBins)
+		psi, err := stats.PSI(stable.sample, cand.sample, 0) // Evidently's binning
 		if err == nil {
 			c.Shift = psi
 			if psi > a.MaxShift {
