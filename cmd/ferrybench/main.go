@@ -36,7 +36,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: ferrybench seed|http|startup [flags]")
+		fmt.Fprintln(os.Stderr, "usage: ferrybench seed|http|startup|bare [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -47,6 +47,8 @@ func main() {
 		err = bench(os.Args[2:])
 	case "startup":
 		err = startup(os.Args[2:])
+	case "bare":
+		err = bare(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
