@@ -5,6 +5,7 @@
 //	ferrybench seed --data DIR --runs 100000          # direct store writes
 //	ferrybench http --url http://127.0.0.1:5000 --op log-batch --n 500
 //	ferrybench startup --bin ./ferry                   # exec to healthy /health, idle RSS
+//	ferrybench bare --addr 127.0.0.1:5099 --format oip # the serving benchmark's baseline handler
 //
 // `http` reports p50/p90/p99/mean per call over one keep-alive connection
 // per worker.
