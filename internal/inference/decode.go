@@ -108,20 +108,21 @@ func (c columns) list() string {
 }
 
 // value converts one JSON value of feature i (a number, true/false, null
-// for missing, or a numeric string) to a float64.
-func (c columns) value(raw json.RawMessage, i int, where string) (float64, error) {
+// for missing, or a numeric string) to a float64; errors name the format
+// (what) and the row.
+func (c columns) value(raw []byte, i int, what string, row int) (float64, error) {
 	v, err := scalar(raw)
 	if err != nil {
-		return 0, invalid("%s, feature '%s': %v", where, c.featureName(i), err)
+		return 0, invalid("%s row %d, feature '%s': %v", what, row, c.featureName(i), err)
 	}
 	if c.sig.Inputs[i].Type == modelrt.Categorical && !math.IsNaN(v) && (v < 0 || v != math.Trunc(v)) {
-		return 0, invalid("%s, feature '%s': a category must be a non-negative integer, got %s", where, c.featureName(i), raw)
+		return 0, invalid("%s row %d, feature '%s': a category must be a non-negative integer, got %s", what, row, c.featureName(i), raw)
 	}
 	return v, nil
 }
 
 // scalar reads a JSON number, boolean, null or numeric string.
-func scalar(raw json.RawMessage) (float64, error) {
+func scalar(raw []byte) (float64, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return 0, errors.New("no value")
@@ -221,34 +222,60 @@ func parseMediaType(ct string) (string, map[string]string) {
 // mlflowKeys are the input formats of the scoring protocol.
 var mlflowKeys = [...]string{"dataframe_split", "dataframe_records", "instances", "inputs"}
 
+// mlflowBody is a JSON scoring request; the split form is decoded in the
+// same pass, the others later from their raw JSON.
+type mlflowBody struct {
+	Split     *splitBody      `json:"dataframe_split"`
+	Records   json.RawMessage `json:"dataframe_records"`
+	Instances json.RawMessage `json:"instances"`
+	Inputs    json.RawMessage `json:"inputs"`
+	Params    json.RawMessage `json:"params"`
+}
+
+type splitBody struct {
+	Columns []string        `json:"columns"`
+	Data    json.RawMessage `json:"data"`
+	Index   json.RawMessage `json:"index"`
+}
+
 func decodeMLflowJSON(body []byte, c columns) (Batch, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
+	var top mlflowBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&top)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the object")
+	}
+	if err != nil {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return Batch{}, invalid("Invalid input. Unknown key '%s': expected one of %s (and params).", strings.Trim(f, `"`), strings.Join(mlflowKeys[:], ", "))
+		}
+		if strings.HasPrefix(err.Error(), "json: cannot unmarshal") && strings.Contains(err.Error(), "dataframe_split") {
+			return Batch{}, invalid("dataframe_split must be {\"columns\": [names], \"data\": [[row], ...]}: %v", err)
+		}
 		return Batch{}, invalid("Invalid input. The body must be a JSON object with one of the keys %s: %v", strings.Join(mlflowKeys[:], ", "), err)
 	}
 	var key string
-	for _, k := range mlflowKeys {
-		if _, ok := top[k]; ok {
-			if key != "" {
-				return Batch{}, invalid("Invalid input. The body must have exactly one of %s; it has %s and %s.", strings.Join(mlflowKeys[:], ", "), key, k)
-			}
-			key = k
+	for k, present := range map[string]bool{"dataframe_split": top.Split != nil, "dataframe_records": top.Records != nil,
+		"instances": top.Instances != nil, "inputs": top.Inputs != nil} {
+		if !present {
+			continue
 		}
-	}
-	for k := range top {
-		if k != key && k != "params" {
-			return Batch{}, invalid("Invalid input. Unknown key '%s': expected one of %s (and params).", k, strings.Join(mlflowKeys[:], ", "))
+		if key != "" {
+			a, b := min(key, k), max(key, k)
+			return Batch{}, invalid("Invalid input. The body must have exactly one of %s; it has %s and %s.", strings.Join(mlflowKeys[:], ", "), a, b)
 		}
+		key = k
 	}
 	switch key {
 	case "dataframe_split":
-		return decodeSplit(top[key], c)
+		return decodeSplit(*top.Split, c)
 	case "dataframe_records":
-		return decodeRecords(top[key], c, "dataframe_records")
+		return decodeRecords(top.Records, c, "dataframe_records")
 	case "instances":
-		return decodeRows(top[key], c, "instances")
+		return decodeRows(top.Instances, c, "instances")
 	case "inputs":
-		return decodeInputs(top[key], c)
+		return decodeInputs(top.Inputs, c)
 	}
 	return Batch{}, invalid("Invalid input. The body must have one of the keys %s.", strings.Join(mlflowKeys[:], ", "))
 }
@@ -264,50 +291,143 @@ func checkRows(n int) error {
 }
 
 // decodeSplit reads {"columns": [...], "data": [[...], ...], "index": [...]}.
-func decodeSplit(raw json.RawMessage, c columns) (Batch, error) {
-	var split struct {
-		Columns []string            `json:"columns"`
-		Data    [][]json.RawMessage `json:"data"`
-		Index   json.RawMessage     `json:"index"`
-	}
-	if err := json.Unmarshal(raw, &split); err != nil {
-		return Batch{}, invalid("dataframe_split must be {\"columns\": [names], \"data\": [[row], ...]}: %v", err)
+// The rows are read by scanning the (already validated) JSON of data in
+// place: no value is copied or boxed on the way to the feature matrix.
+func decodeSplit(split splitBody, c columns) (Batch, error) {
+	rows, width, err := scanRows(split.Data, nil, nil)
+	if err != nil {
+		return Batch{}, invalid("dataframe_split data: %v", err)
 	}
 	if split.Columns == nil {
-		split.Columns = positional(c, len(firstRow(split.Data)))
+		split.Columns = positional(c, width)
 	}
 	pos, err := c.positions(split.Columns)
 	if err != nil {
 		return Batch{}, err
 	}
-	if err := checkRows(len(split.Data)); err != nil {
+	if err := checkRows(rows); err != nil {
 		return Batch{}, err
 	}
 	nf := len(c.sig.Inputs)
-	b := Batch{X: make([]float64, len(split.Data)*nf), Rows: len(split.Data)}
-	for r, row := range split.Data {
-		if len(row) != len(split.Columns) {
-			return Batch{}, invalid("dataframe_split row %d has %d values for %d columns.", r, len(row), len(split.Columns))
+	b := Batch{X: make([]float64, rows*nf), Rows: rows}
+	_, _, err = scanRows(split.Data, func(r, n int) error {
+		if n != len(split.Columns) {
+			return invalid("dataframe_split row %d has %d values for %d columns.", r, n, len(split.Columns))
 		}
-		for j, v := range row {
-			if pos[j] < 0 {
-				continue
-			}
-			x, err := c.value(v, pos[j], fmt.Sprintf("dataframe_split row %d", r))
-			if err != nil {
-				return Batch{}, err
-			}
-			b.X[r*nf+pos[j]] = x
+		return nil
+	}, func(r, j int, v []byte) error {
+		if pos[j] < 0 {
+			return nil
 		}
+		x, err := c.value(v, pos[j], "dataframe_split", r)
+		b.X[r*nf+pos[j]] = x
+		return err
+	})
+	if err != nil {
+		return Batch{}, err
 	}
 	return b, nil
 }
 
-func firstRow(rows [][]json.RawMessage) []json.RawMessage {
-	if len(rows) == 0 {
-		return nil
+// scanRows walks valid JSON that must be a list of lists of scalars,
+// calling row (when not nil) with each row's index and length, then cell
+// (when not nil) with each of its values' row, column and bytes; it
+// returns the number of rows and the first row's length. A row that is
+// not a list, or a value that is a list or an object, is an error.
+func scanRows(data []byte, row func(r, n int) error, cell func(r, j int, v []byte) error) (rows, width int, err error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return 0, 0, errors.New("expected a list of rows")
 	}
-	return rows[0]
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return 0, 0, nil
+	}
+	for r := 0; ; r++ {
+		if i >= len(data) || data[i] != '[' {
+			return 0, 0, fmt.Errorf("row %d is not a list", r)
+		}
+		// First pass over the row for its length, second for the cells.
+		n, end, err := rowCells(data, i, nil)
+		if err != nil {
+			return 0, 0, fmt.Errorf("row %d: %w", r, err)
+		}
+		if r == 0 {
+			width = n
+		}
+		if row != nil {
+			if err := row(r, n); err != nil {
+				return 0, 0, err
+			}
+		}
+		if cell != nil {
+			if _, _, err := rowCells(data, i, func(j int, v []byte) error { return cell(r, j, v) }); err != nil {
+				return 0, 0, err
+			}
+		}
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+			continue
+		}
+		return r + 1, width, nil
+	}
+}
+
+// rowCells reads the list starting at data[i] ('['), calling f with each
+// value; it returns the number of values and the index after the ']'.
+func rowCells(data []byte, i int, f func(j int, v []byte) error) (n, end int, err error) {
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return 0, i + 1, nil
+	}
+	for j := 0; ; j++ {
+		if i >= len(data) {
+			return 0, 0, errors.New("unexpected end")
+		}
+		start := i
+		switch data[i] {
+		case '[', '{':
+			return 0, 0, fmt.Errorf("value %d: expected a number, got a list or an object", j)
+		case '"':
+			i++
+			for i < len(data) && data[i] != '"' {
+				if data[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			i++
+		default:
+			for i < len(data) && data[i] != ',' && data[i] != ']' && data[i] != ' ' && data[i] != '\t' && data[i] != '\n' && data[i] != '\r' {
+				i++
+			}
+		}
+		if i > len(data) {
+			return 0, 0, errors.New("unexpected end")
+		}
+		if f != nil {
+			if err := f(j, data[start:i]); err != nil {
+				return 0, 0, err
+			}
+		}
+		i = skipSpace(data, i)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+			continue
+		}
+		if i < len(data) && data[i] == ']' {
+			return j + 1, i + 1, nil
+		}
+		return 0, 0, errors.New("malformed list")
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // positional names n columns sent without names: the model's features
@@ -352,7 +472,7 @@ func decodeRecords(raw json.RawMessage, c columns, what string) (Batch, error) {
 			if pos[j] < 0 {
 				continue
 			}
-			x, err := c.value(rec[n], pos[j], fmt.Sprintf("%s row %d", what, r))
+			x, err := c.value(rec[n], pos[j], what, r)
 			if err != nil {
 				return Batch{}, err
 			}
@@ -386,7 +506,7 @@ func decodeRows(raw json.RawMessage, c columns, what string) (Batch, error) {
 			return Batch{}, invalid("%s row %d has %d values; the model takes %d features (%s).", what, r, len(vals), nf, c.list())
 		}
 		for i, v := range vals {
-			x, err := c.value(v, i, fmt.Sprintf("%s row %d", what, r))
+			x, err := c.value(v, i, what, r)
 			if err != nil {
 				return Batch{}, err
 			}
@@ -432,7 +552,7 @@ func decodeInputs(raw json.RawMessage, c columns) (Batch, error) {
 			continue
 		}
 		for r, v := range cols[n] {
-			x, err := c.value(v, pos[j], fmt.Sprintf("inputs row %d", r))
+			x, err := c.value(v, pos[j], "inputs", r)
 			if err != nil {
 				return Batch{}, err
 			}

@@ -1,6 +1,8 @@
 package inference
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -180,5 +182,58 @@ func FuzzDecodeOIP(f *testing.F) {
 			return
 		}
 		checkBatch(t, req.Batch, named)
+	})
+}
+
+// scanRows reads what encoding/json reads as a list of lists of scalars,
+// value for value, and refuses what it cannot.
+func FuzzScanRows(f *testing.F) {
+	for _, s := range []string{`[]`, `[[]]`, `[[1, 2], [3]]`, `[[null, "a\\\"b", true, -1.5e3]]`, ` [ [ 1 ,2 ] , [ "x" ] ] `,
+		`[[[1]]]`, `[{"a": 1}]`, `[1, 2]`, `[["\u005d", ","]]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !json.Valid([]byte(s)) {
+			return // decodeSplit scans only what encoding/json has validated
+		}
+		var want [][]json.RawMessage
+		werr := json.Unmarshal([]byte(s), &want)
+		var got [][]string
+		rows, width, err := scanRows([]byte(s), func(r, n int) error {
+			got = append(got, make([]string, 0, n))
+			return nil
+		}, func(r, j int, v []byte) error {
+			got[r] = append(got[r], string(v))
+			return nil
+		})
+		if werr != nil {
+			if err == nil {
+				t.Fatalf("%s: encoding/json refuses it (%v), scanRows read %q", s, werr, got)
+			}
+			return
+		}
+		for _, row := range want {
+			for _, v := range row {
+				if c := bytes.TrimSpace(v); len(c) > 0 && (c[0] == '[' || c[0] == '{') {
+					if err == nil {
+						t.Fatalf("%s: a nested value was taken", s)
+					}
+					return
+				}
+			}
+		}
+		if err != nil || rows != len(want) || (rows > 0 && width != len(want[0])) {
+			t.Fatalf("%s: %d rows width %d err %v; want %d rows", s, rows, width, err, len(want))
+		}
+		for r, row := range want {
+			if len(row) != len(got[r]) {
+				t.Fatalf("%s row %d: %q, want %q", s, r, got[r], row)
+			}
+			for j, v := range row {
+				if string(bytes.TrimSpace(v)) != got[r][j] {
+					t.Fatalf("%s row %d value %d: %q, want %q", s, r, j, got[r][j], v)
+				}
+			}
+		}
 	})
 }
