@@ -98,7 +98,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a.registry.SetGate(a.governance)
-	a.predlog = predlog.New(a.store, predlog.Options{SampleRate: cfg.PredictionSampleRate, Logger: log})
+	maxRate := float64(cfg.PredictionMaxRate)
+	if maxRate == 0 {
+		maxRate = -1 // no bound
+	}
+	a.predlog = predlog.New(a.store, predlog.Options{SampleRate: cfg.PredictionSampleRate, MaxRate: maxRate, Logger: log})
 	predictions := predlog.NewService(a.store)
 	loader := serving.RuntimeLoader{Native: serving.ArtifactLoader{Artifacts: a.artifacts}, Artifacts: a.artifacts,
 		WorkDir: filepath.Join(cfg.DataDir, "runtimes"), Logger: log}

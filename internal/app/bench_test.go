@@ -16,19 +16,22 @@ import (
 // BenchmarkServeOIPRow is one Open Inference Protocol request through the
 // whole server (middleware, decoding, the 100-tree depth-6 XGBoost model
 // on 30 features, encoding, metrics), without the network, with the
-// prediction log off and logging every request:
+// prediction log off, at its defaults (every request, at most 1000 a
+// second) and logging every request:
 //
 //	go test -run '^$' -bench ServeOIPRow ./internal/app/
 func BenchmarkServeOIPRow(b *testing.B) {
-	for _, rate := range []string{"0", "0.1", "1"} {
-		b.Run("log="+rate, func(b *testing.B) { benchServeOIPRow(b, rate) })
+	for _, c := range []struct{ name, rate, max string }{
+		{"log=off", "0", "0"}, {"log=default", "1", "1000"}, {"log=all", "1", "0"},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchServeOIPRow(b, c.rate, c.max) })
 	}
 }
 
-func benchServeOIPRow(b *testing.B, sampleRate string) {
+func benchServeOIPRow(b *testing.B, sampleRate, maxRate string) {
 	dir := b.TempDir()
 	cfg, _ := config.Load(config.Source{Args: []string{"--data", dir, "--registry-self-approval=true", "--log-level", "error",
-		"--prediction-log-sample-rate", sampleRate}, Getenv: func(string) string { return "" }})
+		"--prediction-log-sample-rate", sampleRate, "--prediction-log-max-rate", maxRate}, Getenv: func(string) string { return "" }})
 	a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)

@@ -31,10 +31,11 @@ func (a *App) registerMetrics(r *middleware.Router) (*apiinference.Metrics, erro
 		{"logged", func(s predlog.Stats) uint64 { return s.Logged }},
 		{"dropped", func(s predlog.Stats) uint64 { return s.Dropped }},
 		{"failed", func(s predlog.Stats) uint64 { return s.Failed }},
+		{"limited", func(s predlog.Stats) uint64 { return s.Limited }},
 	} {
 		read := c.read
 		err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ferry_prediction_log_records_total",
-			Help:        "Prediction records by what became of them: written, dropped on a full buffer, or failed.",
+			Help:        "Prediction records by what became of them: written, dropped on a full buffer, failed, or sampled out to keep within prediction_log_max_rate.",
 			ConstLabels: prometheus.Labels{"result": c.result}}, func() float64 { return float64(read(a.predlog.Stats())) }))
 		if err != nil {
 			return nil, err

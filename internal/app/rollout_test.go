@@ -31,7 +31,8 @@ type rolloutServer struct {
 }
 
 func (s *rolloutServer) start() {
-	args := append([]string{"--data", s.dir, "--db", s.db, "--registry-self-approval=true", "--rollout-tick", "20ms"}, s.extraCfg...)
+	args := append([]string{"--data", s.dir, "--db", s.db, "--registry-self-approval=true", "--rollout-tick", "20ms",
+		"--prediction-log-max-rate", "0"}, s.extraCfg...) // the A/B check counts every request
 	cfg, err := config.Load(config.Source{Args: args, Getenv: func(string) string { return "" }})
 	if err != nil {
 		s.t.Fatal(err)

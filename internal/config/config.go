@@ -43,8 +43,10 @@ type Config struct {
 	// audit checkpoints verify: the keys of other servers sharing the store.
 	AuditTrustedKeys []string
 	// PredictionSampleRate is the share of prediction requests logged
-	// (0 to 1); an A/B split logs all of its own.
+	// (0 to 1); an A/B split logs all of its own. PredictionMaxRate bounds
+	// the records logged per second (0: no bound).
 	PredictionSampleRate float64
+	PredictionMaxRate    int
 	// RolloutTick is how often canary steps are analysed.
 	RolloutTick time.Duration
 }
@@ -189,8 +191,10 @@ func settings() []setting {
 			str(func(c *Config) *string { return &c.PolicyFile })},
 		{"registry_self_approval", "whether the author of a model version may approve it", "false", "true",
 			boolean(func(c *Config) *bool { return &c.SelfApproval })},
-		{"prediction_log_sample_rate", "share of prediction requests whose inputs and outputs are logged (0 to 1; A/B splits log all)", "0.1", "",
+		{"prediction_log_sample_rate", "share of prediction requests whose inputs and outputs are logged (0 to 1; A/B splits log all)", "1", "",
 			fraction(func(c *Config) *float64 { return &c.PredictionSampleRate })},
+		{"prediction_log_max_rate", "most prediction records logged per second, a uniform sample beyond (0: no bound)", "1000", "",
+			integer(func(c *Config) *int { return &c.PredictionMaxRate })},
 		{"rollout_tick", "how often canary rollouts are analysed", "1s", "",
 			duration(func(c *Config) *time.Duration { return &c.RolloutTick })},
 		{"audit_trusted_keys", "comma-separated PEM files of other servers' audit public keys (shared Postgres)", "", "",

@@ -16,6 +16,7 @@ const (
 	DefaultBatchSize     = 256
 	DefaultFlushInterval = time.Second
 	DefaultBuffer        = 8192
+	DefaultMaxRate       = 1000
 )
 
 // writeTimeout bounds one batch write, so that a stalled database makes
@@ -41,8 +42,16 @@ type Options struct {
 	// Buffer is how many records may wait to be written; more are dropped
 	// (default DefaultBuffer).
 	Buffer int
+	// MaxRate bounds the records logged per second (default
+	// DefaultMaxRate; negative: no bound). When the requests offered in a
+	// second exceed it, the next second admits each with probability
+	// MaxRate/offered: the log stays a uniform sample, and its cost stays
+	// bounded however busy the endpoints are.
+	MaxRate float64
 	// Logger receives (rate-limited) write failures. Default: slog.Default().
 	Logger *slog.Logger
+	// Now is the clock of the rate bound (default time.Now).
+	Now func() time.Time
 }
 
 // Stats count what became of logged records.
@@ -53,6 +62,8 @@ type Stats struct {
 	Dropped uint64
 	// Failed records were invalid or their batch failed to write.
 	Failed uint64
+	// Limited requests were sampled out to keep within MaxRate.
+	Limited uint64
 }
 
 // Logger writes prediction records in batches, off the request path. A
@@ -77,7 +88,15 @@ type Logger struct {
 	ctx       context.Context // cancelled when Close gives up waiting
 	cancel    context.CancelFunc
 
-	logged, dropped, failed atomic.Uint64
+	logged, dropped, failed, limited atomic.Uint64
+
+	// The rate bound (admit): requests offered in the current second,
+	// which second that is, and the probability of admission in it.
+	maxRate float64
+	now     func() time.Time
+	offered atomic.Int64
+	window  atomic.Int64
+	admitP  atomic.Uint64 // float64 bits
 
 	// Owned by the writer goroutine.
 	lastWarn   time.Time
@@ -105,30 +124,61 @@ func New(store Store, opts Options) *Logger {
 	case rate > 1:
 		rate = 1
 	}
+	if opts.MaxRate == 0 {
+		opts.MaxRate = DefaultMaxRate
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Logger{
 		store: store, rate: rate, batch: opts.BatchSize, interval: opts.FlushInterval, log: opts.Logger,
 		ch: make(chan Record, opts.Buffer), stop: make(chan struct{}), done: make(chan struct{}),
-		ctx: ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel, maxRate: opts.MaxRate, now: opts.Now,
 	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	l.admitP.Store(math.Float64bits(1))
 	go l.run()
 	return l
 }
 
 // Sample reports whether this request should be logged: true with
-// probability SampleRate. Call it before building the Record. It takes no
-// lock.
+// probability SampleRate, within MaxRate (see Admit). Call it before
+// building the Record. It takes no lock.
 func (l *Logger) Sample() bool {
+	if l == nil || l.rate <= 0 {
+		return false
+	}
+	if l.rate < 1 && rand.Float64() >= l.rate {
+		return false
+	}
+	return l.Admit()
+}
+
+// Admit applies MaxRate alone, for requests logged whatever the sample
+// rate (an A/B split's): it counts the request as offered and admits it
+// with the probability the previous second's offers set.
+func (l *Logger) Admit() bool {
 	if l == nil {
 		return false
 	}
-	switch {
-	case l.rate >= 1:
+	if l.maxRate < 0 {
 		return true
-	case l.rate <= 0:
-		return false
 	}
-	return rand.Float64() < l.rate
+	now := l.now().Unix()
+	if w := l.window.Load(); w != now && l.window.CompareAndSwap(w, now) {
+		n := l.offered.Swap(0)
+		p := 1.0
+		if now == w+1 && float64(n) > l.maxRate {
+			p = l.maxRate / float64(n)
+		}
+		l.admitP.Store(math.Float64bits(p))
+	}
+	l.offered.Add(1)
+	if p := math.Float64frombits(l.admitP.Load()); p >= 1 || rand.Float64() < p {
+		return true
+	}
+	l.limited.Add(1)
+	return false
 }
 
 // Log queues rec for writing and never blocks: when the buffer is full,
@@ -161,7 +211,7 @@ func (l *Logger) Stats() Stats {
 	if l == nil {
 		return Stats{}
 	}
-	return Stats{Logged: l.logged.Load(), Dropped: l.dropped.Load(), Failed: l.failed.Load()}
+	return Stats{Logged: l.logged.Load(), Dropped: l.dropped.Load(), Failed: l.failed.Load(), Limited: l.limited.Load()}
 }
 
 // Close writes what is buffered and stops the writer; later Logs are

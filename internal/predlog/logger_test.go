@@ -216,7 +216,7 @@ func TestSampling(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.rate), func(t *testing.T) {
 			st := openStore(t)
-			l := predlog.New(st, predlog.Options{SampleRate: tc.rate, BatchSize: 1000, Buffer: n})
+			l := predlog.New(st, predlog.Options{SampleRate: tc.rate, BatchSize: 1000, Buffer: n, MaxRate: -1})
 			got := 0
 			for i := range n {
 				if l.Sample() {
@@ -234,6 +234,48 @@ func TestSampling(t *testing.T) {
 				t.Fatalf("%d sampled, %d stored, stats %+v", got, stored(t, st), l.Stats())
 			}
 		})
+	}
+}
+
+// MaxRate keeps the logged rate near its bound by admitting, each second,
+// a uniform share of the requests set by the previous second's offers.
+func TestMaxRate(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := predlog.New(failingStore{}, predlog.Options{SampleRate: 1, MaxRate: 100, Now: func() time.Time { return now }})
+	defer l.Close(context.Background())
+	offer := func(n int) int {
+		got := 0
+		for range n {
+			if l.Sample() {
+				got++
+			}
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		advance time.Duration
+		offer   int
+		lo, hi  int // ±10 standard deviations
+	}{
+		{0, 1000, 1000, 1000},                        // the first second admits all
+		{time.Second, 10000, 1000 - 300, 1000 + 300}, // 1000 offered before: p = 0.1
+		{time.Second, 10000, 100 - 100, 100 + 100},   // 10000 before: p = 0.01
+		{0, 1000, 0, 30},                             // same second, same p
+		{5 * time.Second, 50, 50, 50},                // a quiet gap admits all again
+		{time.Second, 50, 50, 50},                    // under the bound
+	} {
+		now = now.Add(tc.advance)
+		if got := offer(tc.offer); got < tc.lo || got > tc.hi {
+			t.Fatalf("at %v: %d of %d admitted, want %d to %d", now, got, tc.offer, tc.lo, tc.hi)
+		}
+	}
+	if st := l.Stats(); st.Limited == 0 {
+		t.Fatalf("stats: %+v", st)
+	}
+	// Admit alone (an A/B split's requests) is bound too.
+	now = now.Add(time.Second)
+	if l.Admit() != true {
+		t.Fatal("under the bound, Admit refuses")
 	}
 }
 

@@ -45,9 +45,12 @@ type Server struct {
 }
 
 // PredictionLog takes the predictions to log (predlog.Logger): Sample
-// says whether to log one request, Log queues it without blocking.
+// says whether to log one request, Admit the same for a request logged
+// whatever the sample rate (only the rate bound applies), Log queues it
+// without blocking.
 type PredictionLog interface {
 	Sample() bool
+	Admit() bool
 	Log(predlog.Record)
 }
 
@@ -363,7 +366,7 @@ func (s *Server) end(r *http.Request, c *call, err error) {
 	}
 	c.e.Mirror(c.v, c.batch.X, c.batch.Rows, c.pred, took)
 	ab := c.e.Splits() && c.e.Rollout.Strategy == serving.StrategyAB
-	if s.preds != nil && (ab || s.preds.Sample()) {
+	if s.preds != nil && ((ab && s.preds.Admit()) || (!ab && s.preds.Sample())) {
 		variant := ""
 		if c.e.Splits() {
 			variant = c.v.Role

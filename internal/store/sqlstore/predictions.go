@@ -19,10 +19,10 @@ import (
 // little-endian float64 blobs (encodeFloats).
 
 const predictionColumns = `endpoint, request_id, model, version, variant, created_at, latency_us,
-	nrows, nfeatures, noutputs, inputs, outputs, feature_names`
+	nrows, nfeatures, noutputs, inputs, outputs`
 
 // predictionWidth is the number of predictionColumns.
-const predictionWidth = 13
+const predictionWidth = 12
 
 const feedbackWidth = 4
 
@@ -34,6 +34,11 @@ func (s *Store) AppendPredictions(ctx context.Context, recs []predlog.Record) er
 	}
 	args := make([]any, 0, predictionWidth*len(recs))
 	seen := make(map[[2]string]struct{}, len(recs))
+	type schemaKey struct {
+		endpoint, model string
+		version         int64
+	}
+	schemas := map[schemaKey]string{}
 	n := 0
 	for _, r := range recs {
 		if err := r.Validate(); err != nil {
@@ -44,12 +49,15 @@ func (s *Store) AppendPredictions(ctx context.Context, recs []predlog.Record) er
 			continue
 		}
 		seen[k] = struct{}{}
-		names, err := encodeNames(r.FeatureNames)
-		if err != nil {
-			return err
+		if sk := (schemaKey{r.Endpoint, r.Model, r.Version}); len(r.FeatureNames) > 0 && schemas[sk] == "" {
+			names, err := encodeNames(r.FeatureNames)
+			if err != nil {
+				return err
+			}
+			schemas[sk] = names
 		}
 		args = append(args, r.Endpoint, r.RequestID, r.Model, r.Version, r.Variant, r.Time, r.LatencyMicros,
-			int64(r.Rows), int64(r.Features), int64(r.Outputs), encodeFloats(r.Inputs), encodeFloats(r.Predictions), names)
+			int64(r.Rows), int64(r.Features), int64(r.Outputs), encodeFloats(r.Inputs), encodeFloats(r.Predictions))
 		n++
 	}
 	st, err := s.batchInserts(ctx, `INSERT INTO predictions (`+predictionColumns+`) VALUES `,
@@ -61,6 +69,13 @@ func (s *Store) AppendPredictions(ctx context.Context, recs []predlog.Record) er
 		for _, b := range rowBatches(n) {
 			if _, err := t.execStmt(ctx, st[b[1]-b[0]], args[b[0]*predictionWidth:b[1]*predictionWidth]...); err != nil {
 				return fmt.Errorf("insert predictions: %w", err)
+			}
+		}
+		for k, names := range schemas {
+			if _, err := t.exec(ctx, `INSERT INTO prediction_schemas (endpoint, model, version, feature_names) VALUES (?, ?, ?, ?)
+				ON CONFLICT (endpoint, model, version) DO UPDATE SET feature_names = excluded.feature_names`,
+				k.endpoint, k.model, k.version, names); err != nil {
+				return fmt.Errorf("insert prediction schema: %w", err)
 			}
 		}
 		return nil
@@ -151,8 +166,9 @@ func (s *Store) ListPredictions(ctx context.Context, q predlog.Query) ([]predlog
 		args = append(args, q.After.Time, q.After.Time, q.After.RequestID)
 	}
 	query := `SELECT p.endpoint, p.request_id, p.model, p.version, p.variant, p.created_at, p.latency_us,
-			p.nrows, p.nfeatures, p.noutputs, p.inputs, p.outputs, p.feature_names, f.truth, f.created_at
+			p.nrows, p.nfeatures, p.noutputs, p.inputs, p.outputs, COALESCE(s.feature_names, ''), f.truth, f.created_at
 		FROM predictions p ` + join + ` prediction_feedback f ON f.endpoint = p.endpoint AND f.request_id = p.request_id
+		LEFT JOIN prediction_schemas s ON s.endpoint = p.endpoint AND s.model = p.model AND s.version = p.version
 		WHERE ` + strings.Join(where, ` AND `) + `
 		ORDER BY p.created_at, p.request_id LIMIT ?`
 	args = append(args, q.Limit)

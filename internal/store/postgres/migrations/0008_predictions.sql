@@ -1,8 +1,7 @@
 -- Prediction log and ground truth (internal/predlog). Float arrays are
 -- little-endian IEEE 754 float64 values, 8 bytes each, row-major: exact
 -- (NaN, infinities and -0 survive), compact, and read without parsing.
--- feature_names is a JSON array of strings, '' when unknown. Times are
--- Unix milliseconds. request_id compares byte-wise (COLLATE "C"), as
+-- Times are Unix milliseconds. request_id compares byte-wise (COLLATE "C"), as
 -- SQLite does, so pages follow the same order on both engines.
 CREATE TABLE predictions (
     endpoint      TEXT   NOT NULL,
@@ -17,7 +16,6 @@ CREATE TABLE predictions (
     noutputs      BIGINT NOT NULL,
     inputs        BYTEA  NOT NULL,
     outputs       BYTEA  NOT NULL,
-    feature_names TEXT   NOT NULL DEFAULT '',
     PRIMARY KEY (endpoint, request_id)
 );
 -- An endpoint's log in time order (the keyset of paging).
@@ -31,4 +29,14 @@ CREATE TABLE prediction_feedback (
     truth      BYTEA  NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (endpoint, request_id)
+);
+
+-- The feature names of the inputs each (endpoint, model version) logs,
+-- kept once instead of on every row: a JSON array of strings.
+CREATE TABLE prediction_schemas (
+    endpoint      TEXT    NOT NULL,
+    model         TEXT    NOT NULL,
+    version       BIGINT NOT NULL,
+    feature_names TEXT    NOT NULL,
+    PRIMARY KEY (endpoint, model, version)
 );

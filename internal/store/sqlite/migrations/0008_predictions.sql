@@ -1,8 +1,7 @@
 -- Prediction log and ground truth (internal/predlog). Float arrays are
 -- little-endian IEEE 754 float64 values, 8 bytes each, row-major: exact
 -- (NaN, infinities and -0 survive), compact, and read without parsing.
--- feature_names is a JSON array of strings, '' when unknown. Times are
--- Unix milliseconds.
+-- Times are Unix milliseconds.
 CREATE TABLE predictions (
     endpoint      TEXT    NOT NULL,
     request_id    TEXT    NOT NULL,
@@ -16,7 +15,6 @@ CREATE TABLE predictions (
     noutputs      INTEGER NOT NULL,
     inputs        BLOB    NOT NULL,
     outputs       BLOB    NOT NULL,
-    feature_names TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (endpoint, request_id)
 );
 -- An endpoint's log in time order (the keyset of paging).
@@ -30,4 +28,14 @@ CREATE TABLE prediction_feedback (
     truth      BLOB    NOT NULL,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (endpoint, request_id)
+);
+
+-- The feature names of the inputs each (endpoint, model version) logs,
+-- kept once instead of on every row: a JSON array of strings.
+CREATE TABLE prediction_schemas (
+    endpoint      TEXT    NOT NULL,
+    model         TEXT    NOT NULL,
+    version       INTEGER NOT NULL,
+    feature_names TEXT    NOT NULL,
+    PRIMARY KEY (endpoint, model, version)
 );
