@@ -85,6 +85,10 @@ signature:
 		t.Fatalf("missing feature: %d %v", st, b)
 	}
 
+	if code, out := runCLI(s.srv.URL, "endpoints", "status", "ext"); code != 0 || !strings.Contains(out, "Runtime:   external (stable v1): ready, 0 restarts, pid ") {
+		t.Fatalf("ferry endpoints status: %d %s", code, out)
+	}
+
 	// The hung endpoint times out; meanwhile the other endpoint answers.
 	var wg sync.WaitGroup
 	var hungStatus int

@@ -285,6 +285,14 @@ func endpointsList(*flag.FlagSet) func(ctx context.Context, s *session, args []s
 type endpointStatus struct {
 	Deployment deployment `json:"deployment"`
 	Report     struct {
+		Runtimes []struct {
+			Role      string `json:"role"`
+			Version   int64  `json:"version"`
+			State     string `json:"state"`
+			Restarts  int    `json:"restarts"`
+			LastError string `json:"last_error"`
+			PID       int    `json:"pid"`
+		} `json:"runtimes"`
 		Variants []struct {
 			Role    string `json:"role"`
 			Model   string `json:"model"`
@@ -362,6 +370,16 @@ func endpointsStatus(*flag.FlagSet) func(ctx context.Context, s *session, args [
 			if c := r.LastCheck; c != nil && c.Reason != "" {
 				fmt.Fprintf(&b, "  Analysis:  %s: %s\n", c.Verdict, cell(c.Reason, 0))
 			}
+		}
+		for _, rt := range out.Report.Runtimes {
+			fmt.Fprintf(&b, "  Runtime:   external (%s v%d): %s, %d restarts", rt.Role, rt.Version, cell(rt.State, 0), rt.Restarts)
+			if rt.PID != 0 {
+				fmt.Fprintf(&b, ", pid %d", rt.PID)
+			}
+			if rt.LastError != "" {
+				fmt.Fprintf(&b, "; last error: %s", cell(rt.LastError, 0))
+			}
+			b.WriteString("\n")
 		}
 		if rep := out.Report; len(rep.Variants) > 0 {
 			t := newTable(&b)

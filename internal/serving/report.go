@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/ferry-ml/ferry/internal/modelrt"
+	"github.com/ferry-ml/ferry/internal/modelrt/remote"
 	"github.com/ferry-ml/ferry/internal/stats"
 )
 
@@ -47,24 +48,56 @@ type OutcomeReport struct {
 	Note        string  `json:"note,omitempty"`
 }
 
-// Report is an endpoint's live state: what each variant did in the
-// current window, the shadow's comparison and the A/B outcome.
+// Report is an endpoint's live state: the external runtimes behind it,
+// what each variant did in the current window, the shadow's comparison
+// and the A/B outcome.
 type Report struct {
+	Runtimes []RuntimeReport `json:"runtimes,omitempty"`
 	Variants []VariantReport `json:"variants,omitempty"`
 	Shadow   *ShadowReport   `json:"shadow,omitempty"`
 	Outcome  *OutcomeReport  `json:"outcome,omitempty"`
 }
 
+// RuntimeReport is the state of an external runtime behind a variant.
+type RuntimeReport struct {
+	Role string `json:"role"`
+	Ref
+	State     string `json:"state"`
+	Restarts  int    `json:"restarts"`
+	LastError string `json:"last_error,omitempty"`
+	PID       int    `json:"pid,omitempty"`
+}
+
+// supervised is an external runtime (remote.Model).
+type supervised interface{ Status() remote.Status }
+
 // Significance is the p-value under which an A/B difference is
 // reported significant.
 const Significance = 0.05
 
-// Report returns the endpoint's live state; it is empty when no rollout
-// is active.
+// Report returns the endpoint's live state; without a rollout it holds
+// only the external runtimes.
 func (s *Service) Report(ctx context.Context, endpoint string) (Report, error) {
 	var rep Report
 	e := (*s.endpoints.Load())[endpoint]
-	if e == nil || !e.Rollout.Active() || e.Candidate == nil {
+	if e == nil {
+		return rep, nil
+	}
+	for _, v := range []*Variant{e.Stable, e.Candidate, e.Previous} {
+		if v == nil {
+			continue
+		}
+		if rt, ok := v.Runtime.(supervised); ok {
+			st := rt.Status()
+			role := v.Role
+			if v == e.Previous {
+				role = "previous"
+			}
+			rep.Runtimes = append(rep.Runtimes, RuntimeReport{Role: role, Ref: v.Ref, State: string(st.State),
+				Restarts: st.Restarts, LastError: st.LastError, PID: st.PID})
+		}
+	}
+	if !e.Rollout.Active() || e.Candidate == nil {
 		return rep, nil
 	}
 	for _, v := range []*Variant{e.Stable, e.Candidate} {
