@@ -25,6 +25,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/inference"
 	"github.com/ferry-ml/ferry/internal/modelrt"
 	"github.com/ferry-ml/ferry/internal/modelrt/mlmodel"
+	"github.com/ferry-ml/ferry/internal/tracking"
 )
 
 const predictUsage = `Usage: ferry predict --model URI --input FILE [--output FILE] [--no-header]
@@ -216,33 +217,6 @@ func (c *client) resolveVersion(ctx context.Context, ref modelRef) (modelVersion
 
 // ---- model files
 
-// artifactScheme prefixes the locations of Ferry's artifact store.
-const artifactScheme = "mlflow-artifacts:"
-
-// artifactKeyOf is the artifact proxy's path of an mlflow-artifacts:
-// location (mlflow-artifacts:/path or mlflow-artifacts://host:port/path).
-func artifactKeyOf(loc string) (string, bool) {
-	rest, ok := strings.CutPrefix(loc, artifactScheme)
-	if !ok {
-		return "", false
-	}
-	if strings.HasPrefix(rest, "//") {
-		rest = rest[2:]
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			rest = rest[i:]
-		} else {
-			rest = ""
-		}
-	}
-	var segs []string
-	for _, s := range strings.Split(rest, "/") {
-		if s != "" {
-			segs = append(segs, s)
-		}
-	}
-	return strings.Join(segs, "/"), true
-}
-
 // artifactURL is the artifact proxy's URL of a key.
 func (c *client) artifactURL(key string) string {
 	segs := strings.Split(key, "/")
@@ -353,12 +327,12 @@ func loadModel(ctx context.Context, c *client, ref modelRef) (*loadedModel, erro
 			loc += "/" + rel
 		}
 	}
-	key, ok := artifactKeyOf(loc)
+	key, ok := tracking.ArtifactKey(loc) // what the server stores under mlflow-artifacts:
 	if !ok && (strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://")) {
 		return nil, fmt.Errorf("%s is an external runtime at %s: ferry predict runs XGBoost and LightGBM models in this process only; deploy it (ferry deploy) and send the rows to its endpoint", what, loc)
 	}
 	if !ok {
-		return nil, fmt.Errorf("the files of %s are at %s, outside Ferry's artifact store: ferry predict downloads models through the server's artifact proxy (%s/ locations) only", what, loc, artifactScheme)
+		return nil, fmt.Errorf("the files of %s are at %s, outside Ferry's artifact store: ferry predict downloads models through the server's artifact proxy (%s/ locations) only", what, loc, tracking.ArtifactScheme)
 	}
 	files, err := c.listArtifactDir(ctx, key)
 	if err != nil {

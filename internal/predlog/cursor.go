@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/requestid"
 )
 
 // Token renders c as an opaque page token ("" for the zero Cursor).
@@ -30,7 +31,7 @@ func ParseCursor(token string) (Cursor, error) {
 		return Cursor{}, bad
 	}
 	ts, id, ok := strings.Cut(string(raw), " ")
-	if !ok || !ValidRequestID(id) {
+	if !ok || !requestid.Valid(id) {
 		return Cursor{}, bad
 	}
 	t, err := strconv.ParseInt(ts, 10, 64)

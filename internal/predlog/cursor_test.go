@@ -7,6 +7,7 @@ import (
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/predlog"
+	"github.com/ferry-ml/ferry/internal/requestid"
 )
 
 func TestCursorToken(t *testing.T) {
@@ -51,7 +52,7 @@ func FuzzPageToken(f *testing.F) {
 			}
 			return
 		}
-		if c.Time < 0 || !predlog.ValidRequestID(c.RequestID) {
+		if c.Time < 0 || !requestid.Valid(c.RequestID) {
 			t.Fatalf("%q parsed as %+v", token, c)
 		}
 		again, err := predlog.ParseCursor(c.Token())

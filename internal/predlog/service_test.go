@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/predlog"
+	"github.com/ferry-ml/ferry/internal/requestid"
 )
 
 func TestFeedbackValidation(t *testing.T) {
@@ -72,7 +73,7 @@ func TestFeedbackValidation(t *testing.T) {
 			// All or nothing: a refused batch stores no feedback.
 			var recs []predlog.Record
 			for _, f := range tc.fb {
-				if f.Endpoint != "" && predlog.ValidRequestID(f.RequestID) {
+				if f.Endpoint != "" && requestid.Valid(f.RequestID) {
 					recs = append(recs, predlog.Record{RequestID: f.RequestID, Endpoint: f.Endpoint, Time: 1})
 				}
 			}

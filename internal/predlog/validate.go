@@ -4,36 +4,16 @@ import (
 	"math"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/requestid"
 )
 
 // Limits of feedback.
 const (
-	// MaxRequestIDLen bounds a request id, as the request id middleware does.
-	MaxRequestIDLen = 128
 	// MaxTruthValues bounds the ground truth of one request.
 	MaxTruthValues = 1 << 20
 	// MaxFeedbackBatch bounds the feedback of one call.
 	MaxFeedbackBatch = 10000
 )
-
-// ValidRequestID reports whether id is a request id the server could have
-// issued or accepted: 1 to 128 letters, digits and "-_.:" (the rule of the
-// X-Request-Id middleware).
-func ValidRequestID(id string) bool {
-	if id == "" || len(id) > MaxRequestIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
-			c == '-', c == '_', c == '.', c == ':':
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 // Validate checks the feedback's request id and ground truth (the
 // endpoint is the caller's to check); errors are errdefs.ErrInvalidArgument
@@ -46,13 +26,13 @@ func (f Feedback) ValidateIn(prefix string) error {
 	if f.RequestID == "" {
 		return errdefs.InvalidArgument("Missing value for required parameter '%srequest_id'.", prefix)
 	}
-	if !ValidRequestID(f.RequestID) {
+	if !requestid.Valid(f.RequestID) {
 		id := f.RequestID
 		if len(id) > 40 {
 			id = id[:40] + "..."
 		}
 		return errdefs.InvalidArgument("Invalid value %q for parameter '%srequest_id': use 1 to %d letters, digits, '-', '_', '.' or ':'.",
-			id, prefix, MaxRequestIDLen)
+			id, prefix, requestid.MaxLen)
 	}
 	switch n := len(f.Truth); {
 	case n == 0:

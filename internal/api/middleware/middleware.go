@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/ferry-ml/ferry/internal/requestid"
 )
 
 // Middleware wraps a handler.
@@ -30,9 +32,6 @@ func Chain(mws ...Middleware) Middleware {
 // HeaderRequestID carries the request id in requests and responses.
 const HeaderRequestID = "X-Request-Id"
 
-// maxRequestIDLen bounds an accepted incoming request id.
-const maxRequestIDLen = 128
-
 // RequestIDs accepts a sane incoming X-Request-Id (1 to 128 characters
 // out of letters, digits and "-_.:") or generates one, echoes it in the
 // response header and puts it in the request's Info. Generated ids are a
@@ -47,7 +46,7 @@ func RequestIDs() Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			info, r := ensureInfo(r)
 			id := r.Header.Get(HeaderRequestID)
-			if !validRequestID(id) {
+			if !requestid.Valid(id) {
 				id = prefix + strconv.FormatUint(counter.Add(1), 36)
 			}
 			info.ID = id
@@ -55,22 +54,6 @@ func RequestIDs() Middleware {
 			next.ServeHTTP(w, r)
 		})
 	}
-}
-
-func validRequestID(id string) bool {
-	if id == "" || len(id) > maxRequestIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
-			c == '-', c == '_', c == '.', c == ':':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // AccessLog writes one line per request to logger: method, path (never the

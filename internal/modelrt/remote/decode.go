@@ -65,30 +65,11 @@ func predictions(s *scanner, rows, outputs int, out []float64) error {
 		}
 		n++
 		row := out[r*outputs : (r+1)*outputs]
-		switch s.peek() {
-		case '[':
+		switch c := s.peek(); c {
+		case '[', '{':
+			// A list of values, or a record of them in column order.
 			k := 0
-			err := s.array(func(j int) error {
-				if j >= outputs {
-					return fmt.Errorf("prediction %d has more than %d values", r, outputs)
-				}
-				v, err := s.num()
-				if err != nil {
-					return fmt.Errorf("prediction %d, value %d: %w", r, j, err)
-				}
-				row[j] = v
-				k++
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			if k != outputs {
-				return fmt.Errorf("prediction %d has %d values, want %d", r, k, outputs)
-			}
-		case '{':
-			k := 0
-			err := s.object(func(string) error {
+			value := func() error {
 				if k >= outputs {
 					return fmt.Errorf("prediction %d has more than %d values", r, outputs)
 				}
@@ -99,7 +80,13 @@ func predictions(s *scanner, rows, outputs int, out []float64) error {
 				row[k] = v
 				k++
 				return nil
-			})
+			}
+			var err error
+			if c == '[' {
+				err = s.array(func(int) error { return value() })
+			} else {
+				err = s.object(func(string) error { return value() })
+			}
 			if err != nil {
 				return err
 			}
