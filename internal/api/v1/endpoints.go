@@ -1,6 +1,7 @@
 package v1
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -116,26 +117,19 @@ func nonNil(evs []serving.Event) []serving.Event {
 	return evs
 }
 
-func (s *Server) promote(r *http.Request) (any, error) {
-	if s.serving == nil {
-		return nil, errNoServing
+// endpointChange answers a change of an endpoint (promote, rollback)
+// with the deployment it leaves.
+func (s *Server) endpointChange(change func(*serving.Service, context.Context, string) (serving.Deployment, error)) jsonHandler {
+	return func(r *http.Request) (any, error) {
+		if s.serving == nil {
+			return nil, errNoServing
+		}
+		d, err := change(s.serving, r.Context(), r.PathValue("endpoint"))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"deployment": d}, nil
 	}
-	d, err := s.serving.Promote(r.Context(), r.PathValue("endpoint"))
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"deployment": d}, nil
-}
-
-func (s *Server) rollback(r *http.Request) (any, error) {
-	if s.serving == nil {
-		return nil, errNoServing
-	}
-	d, err := s.serving.Rollback(r.Context(), r.PathValue("endpoint"))
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"deployment": d}, nil
 }
 
 func (s *Server) undeploy(r *http.Request) (any, error) {
