@@ -20,7 +20,7 @@ func TestExternalRuntimes(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed")
 	}
-	s := &rolloutServer{t: t, dir: t.TempDir()}
+	s := &testServer{t: t, dir: t.TempDir()}
 	s.start()
 	defer s.stop()
 	run := newRun(t, s.srv, 0.9)

@@ -20,9 +20,9 @@ import (
 	"github.com/ferry-ml/ferry/internal/modelrt/modelrttest"
 )
 
-// rolloutServer is a Ferry server that can be restarted on the same
-// storage, with a fast rollout controller.
-type rolloutServer struct {
+// testServer is a Ferry server that can be restarted on the same
+// storage, with a fast rollout controller and self-approval.
+type testServer struct {
 	t        *testing.T
 	dir, db  string
 	srv      *httptest.Server
@@ -30,7 +30,7 @@ type rolloutServer struct {
 	extraCfg []string
 }
 
-func (s *rolloutServer) start() {
+func (s *testServer) start() {
 	args := append([]string{"--data", s.dir, "--db", s.db, "--registry-self-approval=true", "--rollout-tick", "20ms",
 		"--prediction-log-max-rate", "0"}, s.extraCfg...) // the A/B check counts every request
 	cfg, err := config.Load(config.Source{Args: args, Getenv: func(string) string { return "" }})
@@ -44,7 +44,7 @@ func (s *rolloutServer) start() {
 	s.app, s.srv = a, httptest.NewServer(a.Handler())
 }
 
-func (s *rolloutServer) stop() {
+func (s *testServer) stop() {
 	if s.srv != nil {
 		s.srv.Close()
 		if err := s.app.Close(); err != nil {
@@ -219,7 +219,7 @@ func TestRollouts(t *testing.T) {
 func testRollouts(t *testing.T, e engine) {
 	dir := t.TempDir()
 	db, _ := e.setup(t, dir)
-	s := &rolloutServer{t: t, dir: dir, db: db}
+	s := &testServer{t: t, dir: dir, db: db}
 	s.start()
 	defer s.stop()
 	failing := failingOIP(t)

@@ -2,22 +2,17 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/ferry-ml/ferry/internal/app"
-	"github.com/ferry-ml/ferry/internal/config"
 	"github.com/ferry-ml/ferry/internal/modelrt/modelrttest"
 )
 
@@ -79,21 +74,10 @@ func testServeAnXGBoostModel(t *testing.T, e engine) {
 	if err := os.WriteFile(policyFile, []byte(deployPolicy), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start := func() (*httptest.Server, func()) {
-		cfg, err := config.Load(config.Source{Args: []string{"--data", dir, "--db", db, "--policy-file", policyFile, "--registry-self-approval=true"},
-			Getenv: func(string) string { return "" }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(a.Handler())
-		return srv, func() { srv.Close(); a.Close() }
-	}
-	srv, stop := start()
-	defer func() { stop() }()
+	ts := &testServer{t: t, dir: dir, db: db, extraCfg: []string{"--policy-file", policyFile}}
+	ts.start()
+	defer ts.stop()
+	srv := ts.srv
 
 	fixture := "../modelrt/mlmodel/testdata/xgb_early_stopping"
 	run := newRun(t, srv, 0.97)
@@ -215,8 +199,9 @@ func testServeAnXGBoostModel(t *testing.T, e engine) {
 	}
 
 	// A restarted server serves the endpoint again.
-	stop()
-	srv, stop = start()
+	ts.stop()
+	ts.start()
+	srv = ts.srv
 	check(srv.URL)
 
 	// The command line.

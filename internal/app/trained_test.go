@@ -31,7 +31,7 @@ func TestServeAModelTrainedNow(t *testing.T) {
 	if out, err := exec.Command("/usr/bin/python3", "testdata/train_xgboost.py", work).CombinedOutput(); err != nil {
 		t.Fatalf("training: %v\n%s", err, out)
 	}
-	s := &rolloutServer{t: t, dir: t.TempDir()}
+	s := &testServer{t: t, dir: t.TempDir()}
 	s.start()
 	defer s.stop()
 	run := newRun(t, s.srv, 0.99)
