@@ -13,7 +13,8 @@
 //     signatures and list its entries;
 //   - `ferry deploy`, `ferry promote|rollback` and `ferry endpoints list|status|rm` put model
 //     versions behind serving endpoints and report them;
-//   - `ferry predict` scores a CSV file locally with a registered model.
+//   - `ferry predict` scores a CSV file locally with a registered model;
+//   - `ferry pipeline run` runs a pipeline file on this machine.
 //
 // Commands print aligned tables and readable reports, or with --json the
 // server's own JSON objects, pretty-printed, for scripts.
@@ -82,6 +83,7 @@ const Usage = `Usage:
   ferry endpoints status ENDPOINT
   ferry endpoints rm ENDPOINT
   ferry predict --model URI --input FILE [--output FILE] [--keep-columns C,...] [--proba|--raw]
+  ferry pipeline run FILE [--param NAME=VALUE]... [--no-cache]
 
 ` + globalUsage + `
 Run 'ferry <command> <subcommand> --help' for details.
@@ -123,6 +125,7 @@ func commands() []command {
 		{group: "endpoints", name: "status", aliases: []string{"show", "get"}, usage: endpointsStatusUsage, setup: endpointsStatus},
 		{group: "endpoints", name: "rm", aliases: []string{"delete"}, usage: endpointsRemoveUsage, setup: endpointsRemove},
 		{group: "predict", usage: predictUsage, setup: predictCmd},
+		{group: "pipeline", name: "run", usage: pipelineRunUsage, setup: pipelineRun},
 	}
 }
 

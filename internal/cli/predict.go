@@ -409,7 +409,7 @@ func predict(ctx context.Context, s *session, ref modelRef, o predictOptions) er
 		return fmt.Errorf("%s: %w", inName, err)
 	}
 	sig := m.opened.Runtime.Signature()
-	p := &pipeline{model: m.opened.Runtime, raw: o.raw, batch: o.batch, workers: o.workers, chunks: chunks, inName: inName,
+	p := &scorer{model: m.opened.Runtime, raw: o.raw, batch: o.batch, workers: o.workers, chunks: chunks, inName: inName,
 		outputsPerRow: sig.Outputs}
 	if m.opened.Labels != nil && !o.proba && !o.raw {
 		p.labels = m.opened.Labels
@@ -622,12 +622,12 @@ func appendValue(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
-// ---- the pipeline
+// ---- the scorer
 
-// pipeline predicts a CSV stream: one goroutine cuts it into chunks,
+// scorer predicts a CSV stream: one goroutine cuts it into chunks,
 // workers decode, predict and format chunks, and run writes the results
 // in input order. At most 3×workers chunks are in memory.
-type pipeline struct {
+type scorer struct {
 	model   modelrt.Model
 	labels  func(x []float64, rows int, out []float64) error
 	raw     bool
@@ -646,7 +646,7 @@ type pipeline struct {
 }
 
 // outputs names the prediction columns.
-func (p *pipeline) outputs(sig modelrt.Signature) []string {
+func (p *scorer) outputs(sig modelrt.Signature) []string {
 	n := sig.Outputs
 	if p.labels != nil || n == 1 {
 		return []string{"prediction"}
@@ -658,7 +658,7 @@ func (p *pipeline) outputs(sig modelrt.Signature) []string {
 	return names
 }
 
-// job is one chunk on its way through the pipeline.
+// job is one chunk on its way through the scorer.
 type job struct {
 	chunk inference.CSVChunk
 	buf   *[]byte
@@ -671,7 +671,7 @@ type chunkResult struct {
 	err  error
 }
 
-func (p *pipeline) buffer() *[]byte {
+func (p *scorer) buffer() *[]byte {
 	if b, ok := p.buffers.Get().(*[]byte); ok {
 		return b
 	}
@@ -681,7 +681,7 @@ func (p *pipeline) buffer() *[]byte {
 
 // run streams the input through the workers to w; with empty there are
 // no rows and only the header is written.
-func (p *pipeline) run(ctx context.Context, w io.Writer, empty bool) error {
+func (p *scorer) run(ctx context.Context, w io.Writer, empty bool) error {
 	if empty {
 		_, err := w.Write(p.header)
 		return err
@@ -765,7 +765,7 @@ func (p *pipeline) run(ctx context.Context, w io.Writer, empty bool) error {
 
 // read cuts the input into chunks and hands each to the workers and, in
 // order, to the writer.
-func (p *pipeline) read(ctx context.Context, jobs, order chan<- *job) {
+func (p *scorer) read(ctx context.Context, jobs, order chan<- *job) {
 	for ctx.Err() == nil {
 		buf := p.buffer()
 		ch, err := p.chunks.Next(p.batch, *buf)
@@ -803,7 +803,7 @@ type workerState struct {
 }
 
 // process decodes, predicts and formats one chunk.
-func (p *pipeline) process(ctx context.Context, j *job, st *workerState) chunkResult {
+func (p *scorer) process(ctx context.Context, j *job, st *workerState) chunkResult {
 	defer p.buffers.Put(j.buf)
 	if err := ctx.Err(); err != nil {
 		return chunkResult{err: err}

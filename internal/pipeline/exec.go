@@ -310,7 +310,7 @@ func (x *Executor) runStep(ctx context.Context, sp *Spec, i int, params map[stri
 		x.emit(Event{Step: s.Name, Status: "running", Attempt: attempt})
 		fmt.Fprintf(logf, "--- attempt %d at %s\n", attempt, time.Now().UTC().Format(time.RFC3339))
 		if s.Run != "" {
-			r.ExitCode, err = x.command(ctx, s, run, env, outDir, params, logf)
+			r.ExitCode, err = x.command(ctx, s, run, env, outDir, logf)
 		} else {
 			octx, cancel := stepContext(ctx, s.Timeout)
 			err = x.Ops[s.Uses].Run(octx, OpCall{Step: s.Name, With: with, Params: params,
@@ -389,7 +389,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // command runs a `run:` step in its own process group, killed with its
 // children on timeout or cancellation.
-func (x *Executor) command(ctx context.Context, s Step, run string, env map[string]string, outDir string, params map[string]any, log io.Writer) (int, error) {
+func (x *Executor) command(ctx context.Context, s Step, run string, env map[string]string, outDir string, log io.Writer) (int, error) {
 	cctx := ctx
 	if s.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -401,10 +401,9 @@ func (x *Executor) command(ctx context.Context, s Step, run string, env map[stri
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
+	// Parameters reach a command only through its references (in run or
+	// env), so that the cache key, which holds them, sees every one it reads.
 	cmd.Env = append(os.Environ(), "FERRY_OUTPUTS="+outDir, "FERRY_STEP="+s.Name, "FERRY_RUN_DIR="+x.RunDir)
-	for _, k := range sortedKeys(params) {
-		cmd.Env = append(cmd.Env, "FERRY_PARAM_"+strings.ToUpper(strings.ReplaceAll(k, "-", "_"))+"="+fmt.Sprint(params[k]))
-	}
 	for _, k := range sortedKeys(env) {
 		cmd.Env = append(cmd.Env, k+"="+env[k])
 	}
@@ -449,8 +448,10 @@ func (x *Executor) collect(s Step, outDir string, r *StepResult) error {
 }
 
 // cacheKey is the sha256 of what determines a step's outputs: its
-// definition with references resolved to values (upstream outputs to
-// their content hashes), all parameters, and the content of its inputs.
+// definition with references resolved to values (the parameters it reads,
+// upstream outputs as their content hashes) and the content of its
+// inputs. A built-in operation also sees every parameter, so its key
+// holds them all.
 func (x *Executor) cacheKey(s Step, params map[string]any, value func(string, bool) (string, error)) (string, error) {
 	run, with, env, err := resolveStep(s, value, true)
 	if err != nil {
@@ -465,8 +466,10 @@ func (x *Executor) cacheKey(s Step, params map[string]any, value func(string, bo
 		inputs[in] = sum
 	}
 	ps := map[string]string{}
-	for k, v := range params {
-		ps[k] = fmt.Sprintf("%T:%v", v, v)
+	if s.Uses != "" {
+		for k, v := range params {
+			ps[k] = fmt.Sprintf("%T:%v", v, v)
+		}
 	}
 	b, err := json.Marshal(map[string]any{"v": 1, "run": run, "uses": s.Uses, "with": with, "env": env,
 		"outputs": s.Outputs, "inputs": inputs, "params": ps})
