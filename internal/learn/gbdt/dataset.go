@@ -5,25 +5,16 @@ import (
 	"strings"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/learn"
 )
 
-// Dataset is a dense table of features and labels. It is this package's
-// own minimal input type; it maps one to one onto a shared dataset type
-// (row-major float64 values with NaN for missing).
-type Dataset struct {
-	// X holds Rows×Cols values row-major: X[r*Cols+c]. NaN is missing.
-	X          []float64
-	Rows, Cols int
-	// Y holds one label per row: 0/1 for binary:logistic, the class index
-	// 0..NumClass-1 for multi:softprob, any finite value for regression.
-	Y []float64
-	// FeatureNames, when set, names the Cols features; they are written
-	// into the model file.
-	FeatureNames []string
-}
+// Dataset is the learners' shared table (row-major float64 values, NaN
+// for missing; Y: 0/1 for binary:logistic, the class index for
+// multi:softprob, any finite value for regression).
+type Dataset = learn.Dataset
 
 // check validates the shape and values of d (named what in errors).
-func (d *Dataset) check(what string, cols int) error {
+func check(d *Dataset, what string, cols int) error {
 	if d.Rows <= 0 || d.Cols <= 0 {
 		return errdefs.InvalidArgument("gbdt: %s set has %d rows and %d columns; need at least 1 of each", what, d.Rows, d.Cols)
 	}

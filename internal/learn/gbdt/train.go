@@ -23,11 +23,11 @@ func Train(ctx context.Context, train *Dataset, valid *Dataset, p Params) (*Mode
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	if err := train.check("training", 0); err != nil {
+	if err := check(train, "training", 0); err != nil {
 		return nil, err
 	}
 	if valid != nil {
-		if err := valid.check("validation", train.Cols); err != nil {
+		if err := check(valid, "validation", train.Cols); err != nil {
 			return nil, err
 		}
 	}
