@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ferry-ml/ferry/internal/pipeline"
+	"github.com/ferry-ml/ferry/internal/pipeline/ops"
 )
 
 const pipelineRunUsage = `Usage: ferry pipeline run FILE [--param NAME=VALUE]... [--no-cache] [--run-dir DIR]
@@ -57,7 +58,8 @@ func pipelineRun(fs *flag.FlagSet) func(ctx context.Context, s *session, args []
 		if err != nil {
 			return err
 		}
-		sp, err := pipeline.Parse(src, nil)
+		known := ops.Learning()
+		sp, err := pipeline.Parse(src, known)
 		if err != nil {
 			return err
 		}
@@ -72,7 +74,7 @@ func pipelineRun(fs *flag.FlagSet) func(ctx context.Context, s *session, args []
 		if *runDir == "" {
 			*runDir = filepath.Join(dir, ".ferry", "runs", time.Now().UTC().Format("20060102T150405.000Z"))
 		}
-		x := &pipeline.Executor{Workdir: dir, RunDir: *runDir}
+		x := &pipeline.Executor{Ops: known, Workdir: dir, RunDir: *runDir}
 		if !*noCache {
 			x.Cache = &pipeline.Cache{Dir: filepath.Join(dir, ".ferry", "cache")}
 		}
