@@ -58,7 +58,7 @@ func pipelineRun(fs *flag.FlagSet) func(ctx context.Context, s *session, args []
 		if err != nil {
 			return err
 		}
-		known := ops.Learning()
+		known := ops.WithServer(ops.Learning(), opsServer{s.client})
 		sp, err := pipeline.Parse(src, known)
 		if err != nil {
 			return err

@@ -43,15 +43,65 @@ import (
 	"github.com/ferry-ml/ferry/internal/learn/linear"
 	"github.com/ferry-ml/ferry/internal/modelrt/xgboost"
 	"github.com/ferry-ml/ferry/internal/pipeline"
+	"github.com/ferry-ml/ferry/internal/validate"
 )
 
-// Learning returns the split, train and evaluate operations.
+// Learning returns the operations that need no server: split, train,
+// evaluate and validate.
 func Learning() pipeline.Ops {
 	return pipeline.Ops{
 		"split":    pipeline.OpFunc(split),
 		"train":    pipeline.OpFunc(train),
 		"evaluate": pipeline.OpFunc(evaluate),
+		"validate": pipeline.OpFunc(validateData),
 	}
+}
+
+// validateData checks a CSV file against a validation suite
+// (internal/validate), writes report.json, and fails the step when a
+// check of severity error failed.
+func validateData(ctx context.Context, c pipeline.OpCall) error {
+	a := &args{c: c}
+	data, suitePath := a.path("data"), a.path("suite")
+	if a.err != nil {
+		return a.err
+	}
+	src, err := os.ReadFile(suitePath)
+	if err != nil {
+		return err
+	}
+	suite, err := validate.ParseSuite(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(suitePath), err)
+	}
+	f, err := os.Open(data)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := validate.NewCSVRows(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(data), err)
+	}
+	rep, err := validate.Validate(ctx, suite, rows, validate.Options{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(data), err)
+	}
+	b, err := rep.JSON()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(c.Outputs, "report.json"), b, 0o644); err != nil {
+		return err
+	}
+	if err := rep.WriteText(c.Log); err != nil {
+		return err
+	}
+	if !rep.Success {
+		return fmt.Errorf("%s does not pass suite %s: %d of %d expectations failed (see the step's log)", filepath.Base(data),
+			suite.Name, rep.Statistics.UnsuccessfulExpectations, rep.Statistics.EvaluatedExpectations)
+	}
+	return nil
 }
 
 // args reads a step's with values, remembering the first error.
