@@ -4,20 +4,20 @@
 // their settings from the step's `with:` and write the outputs a step
 // declares:
 //
-//	- name: split
-//	  uses: split
-//	  with: {data: data/cancer.csv, target: diagnosis, task: binary, test_fraction: "0.25", seed: "7"}
-//	  outputs: [train.csv, test.csv]
-//	- name: train
-//	  uses: train
-//	  with: {data: "${{ steps.split.outputs.train.csv }}", target: diagnosis, task: binary,
-//	         learner: gbdt, n_estimators: "100", max_depth: "6", learning_rate: "0.3", seed: "7"}
-//	  outputs: [model.json, metrics.json]
-//	- name: evaluate
-//	  uses: evaluate
-//	  with: {model: "${{ steps.train.outputs.model.json }}", data: "${{ steps.split.outputs.test.csv }}",
-//	         target: diagnosis, task: binary}
-//	  outputs: [metrics.json]
+//   - name: split
+//     uses: split
+//     with: {data: data/cancer.csv, target: diagnosis, task: binary, test_fraction: "0.25", seed: "7"}
+//     outputs: [train.csv, test.csv]
+//   - name: train
+//     uses: train
+//     with: {data: "${{ steps.split.outputs.train.csv }}", target: diagnosis, task: binary,
+//     learner: gbdt, n_estimators: "100", max_depth: "6", learning_rate: "0.3", seed: "7"}
+//     outputs: [model.json, metrics.json]
+//   - name: evaluate
+//     uses: evaluate
+//     with: {model: "${{ steps.train.outputs.model.json }}", data: "${{ steps.split.outputs.test.csv }}",
+//     target: diagnosis, task: binary}
+//     outputs: [metrics.json]
 //
 // A gbdt model is written as XGBoost JSON (Ferry serves it as it is); a
 // linear model (logistic, linear, ridge) in Ferry's linear JSON format.
