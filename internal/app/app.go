@@ -27,6 +27,8 @@ import (
 	"github.com/ferry-ml/ferry/internal/blob"
 	"github.com/ferry-ml/ferry/internal/blob/fs"
 	"github.com/ferry-ml/ferry/internal/config"
+	"github.com/ferry-ml/ferry/internal/dataset"
+	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/governance"
 	"github.com/ferry-ml/ferry/internal/lineage"
 	"github.com/ferry-ml/ferry/internal/predlog"
@@ -118,8 +120,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Auditor: auditor{log: a.audit, sync: a.store.Sync}})
 	mlflow.New(a.tracking, a.artifacts, mlflow.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
 		Registry: a.registry}).Register(router)
+	datasets := &dataset.Versions{Store: a.store, Now: func() int64 { return time.Now().UnixMilli() },
+		Open: func(ctx context.Context, source string) (io.ReadCloser, error) {
+			key, ok := tracking.ArtifactKey(source)
+			if !ok {
+				return nil, errdefs.InvalidArgument("A dataset's source must be in this server's artifact store (mlflow-artifacts:/...), got %q.", source)
+			}
+			rc, _, err := a.artifacts.Get(ctx, key)
+			return rc, err
+		}}
 	v1.New(v1.Options{Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
-		Serving: a.serving, Predictions: predictions, Logger: log}).Register(router)
+		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log}).Register(router)
 	metrics, err := a.registerMetrics(router)
 	if err != nil {
 		a.Close()

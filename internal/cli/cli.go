@@ -14,7 +14,9 @@
 //   - `ferry deploy`, `ferry promote|rollback` and `ferry endpoints list|status|rm` put model
 //     versions behind serving endpoints and report them;
 //   - `ferry predict` scores a CSV file locally with a registered model;
-//   - `ferry pipeline run` runs a pipeline file on this machine.
+//   - `ferry pipeline run` runs a pipeline file on this machine;
+//   - `ferry data add|list|show|diff|validate|suggest` version, profile and
+//     validate datasets.
 //
 // Commands print aligned tables and readable reports, or with --json the
 // server's own JSON objects, pretty-printed, for scripts.
@@ -84,6 +86,12 @@ const Usage = `Usage:
   ferry endpoints rm ENDPOINT
   ferry predict --model URI --input FILE [--output FILE] [--keep-columns C,...] [--proba|--raw]
   ferry pipeline run FILE [--param NAME=VALUE]... [--no-cache]
+  ferry data add NAME FILE.csv
+  ferry data list [NAME]
+  ferry data show NAME[@VERSION]
+  ferry data diff NAME@V1 NAME@V2
+  ferry data validate NAME[@VERSION] SUITE.yaml
+  ferry data suggest NAME[@VERSION]
 
 ` + globalUsage + `
 Run 'ferry <command> <subcommand> --help' for details.
@@ -126,6 +134,12 @@ func commands() []command {
 		{group: "endpoints", name: "rm", aliases: []string{"delete"}, usage: endpointsRemoveUsage, setup: endpointsRemove},
 		{group: "predict", usage: predictUsage, setup: predictCmd},
 		{group: "pipeline", name: "run", usage: pipelineRunUsage, setup: pipelineRun},
+		{group: "data", name: "add", usage: dataAddUsage, setup: dataAdd},
+		{group: "data", name: "list", aliases: []string{"ls"}, usage: dataListUsage, setup: dataList},
+		{group: "data", name: "show", aliases: []string{"get"}, usage: dataShowUsage, setup: dataShow},
+		{group: "data", name: "diff", usage: dataDiffUsage, setup: dataDiff},
+		{group: "data", name: "validate", usage: dataValidateUsage, setup: dataValidate},
+		{group: "data", name: "suggest", usage: dataSuggestUsage, setup: dataSuggest},
 	}
 }
 

@@ -394,7 +394,7 @@ type param struct {
 	Value string `json:"value"`
 }
 
-type dataset struct {
+type datasetRecord struct {
 	Name       string `json:"name"`
 	Digest     string `json:"digest"`
 	SourceType string `json:"source_type"`
@@ -404,8 +404,8 @@ type dataset struct {
 }
 
 type datasetInput struct {
-	Tags    []tag   `json:"tags"`
-	Dataset dataset `json:"dataset"`
+	Tags    []tag         `json:"tags"`
+	Dataset datasetRecord `json:"dataset"`
 }
 
 type run struct {

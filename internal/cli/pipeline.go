@@ -107,7 +107,7 @@ func pipelineRun(fs *flag.FlagSet) func(ctx context.Context, s *session, args []
 		}
 		if s.json {
 			b, _ := json.Marshal(res)
-			return writeJSON(s.stdout, b)
+			return writeJSON(s.stdout, json.RawMessage(b))
 		}
 		counts := map[string]int{}
 		for _, st := range res.Steps {

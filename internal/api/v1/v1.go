@@ -18,6 +18,7 @@ import (
 
 	"github.com/ferry-ml/ferry/internal/api/middleware"
 	"github.com/ferry-ml/ferry/internal/audit"
+	"github.com/ferry-ml/ferry/internal/dataset"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/governance"
 	"github.com/ferry-ml/ferry/internal/lineage"
@@ -41,6 +42,7 @@ type Server struct {
 	audit       AuditTrail
 	serving     *serving.Service
 	predictions Predictions
+	datasets    *dataset.Versions
 	log         *slog.Logger
 }
 
@@ -53,6 +55,7 @@ type Options struct {
 	Audit       AuditTrail
 	Serving     *serving.Service
 	Predictions Predictions
+	Datasets    *dataset.Versions
 	Logger      *slog.Logger
 }
 
@@ -62,7 +65,7 @@ func New(o Options) *Server {
 		o.Logger = slog.Default()
 	}
 	return &Server{reg: o.Registry, gov: o.Governance, lineage: o.Lineage, audit: o.Audit,
-		serving: o.Serving, predictions: o.Predictions, log: o.Logger}
+		serving: o.Serving, predictions: o.Predictions, datasets: o.Datasets, log: o.Logger}
 }
 
 // policyBodyLimit bounds a policy document.
@@ -95,6 +98,10 @@ func (s *Server) Register(r *middleware.Router) {
 	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/history", middleware.Read, s.api(s.endpointHistory))
 	g.HandleFunc("POST "+v+"/endpoints/{endpoint}/feedback", middleware.Write, s.api(s.postFeedback), middleware.BodyLimit(feedbackBodyLimit))
 	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/predictions", middleware.Read, s.api(s.listPredictions))
+	g.HandleFunc("GET "+v+"/datasets", middleware.Read, s.api(s.listDatasets))
+	g.HandleFunc("GET "+v+"/datasets/{name}", middleware.Read, s.api(s.listDatasetVersions))
+	g.HandleFunc("GET "+v+"/datasets/{name}/versions/{version}", middleware.Read, s.api(s.getDatasetVersion))
+	g.HandleFunc("POST "+v+"/datasets/{name}/versions", middleware.Write, s.api(s.addDatasetVersion), middleware.BodyLimit(datasetBodyLimit))
 	r.Namespace(v+"/", s.writeError)
 }
 

@@ -32,6 +32,18 @@ func TestServingConformance(t *testing.T) {
 	})
 }
 
+func TestDatasetConformance(t *testing.T) {
+	base := dsn(t)
+	storetest.RunDatasets(t, func(t *testing.T) storetest.DatasetStore {
+		s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func TestPredictionsConformance(t *testing.T) {
 	base := dsn(t)
 	storetest.RunPredictions(t, func(t *testing.T) storetest.PredictionStore {

@@ -31,6 +31,17 @@ func TestServingConformance(t *testing.T) {
 	})
 }
 
+func TestDatasetConformance(t *testing.T) {
+	storetest.RunDatasets(t, func(t *testing.T) storetest.DatasetStore {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func TestPredictionsConformance(t *testing.T) {
 	storetest.RunPredictions(t, func(t *testing.T) storetest.PredictionStore {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})

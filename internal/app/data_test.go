@@ -1,0 +1,119 @@
+package app_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestDatasets: ferry data add stores content-addressed versions checked
+// by the server; show, list, diff, validate and suggest read them back.
+func TestDatasets(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db, _ := e.setup(t, dir)
+			s := &testServer{t: t, dir: dir, db: db}
+			s.start()
+			defer s.stop()
+			testDatasets(t, s)
+		})
+	}
+}
+
+func testDatasets(t *testing.T, s *testServer) {
+	work := t.TempDir()
+	src, err := os.ReadFile("../../examples/breast-cancer/data/cancer.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := filepath.Join(work, "cancer.csv")
+	_ = os.WriteFile(v1, src, 0o644)
+	code, out := runCLI(s.srv.URL, "data", "add", "cancer", v1)
+	if code != 0 || !strings.Contains(out, "Added version 1 of dataset cancer: 569 rows, 31 columns") {
+		t.Fatalf("data add: %d %s", code, out)
+	}
+	if code, out = runCLI(s.srv.URL, "data", "add", "cancer", v1); code != 0 || !strings.Contains(out, "Already there: version 1") {
+		t.Fatalf("the same bytes again: %d %s", code, out)
+	}
+	// A shifted copy: the radius tripled in the last 300 rows.
+	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+	for i := len(lines) - 300; i < len(lines); i++ {
+		cells := strings.Split(lines[i], ",")
+		r, _ := strconv.ParseFloat(cells[0], 64)
+		cells[0] = strconv.FormatFloat(3*r, 'g', -1, 64)
+		lines[i] = strings.Join(cells, ",")
+	}
+	v2 := filepath.Join(work, "cancer2.csv")
+	_ = os.WriteFile(v2, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	if code, out = runCLI(s.srv.URL, "data", "add", "cancer", v2); code != 0 || !strings.Contains(out, "Added version 2") {
+		t.Fatalf("second version: %d %s", code, out)
+	}
+	if code, out = runCLI(s.srv.URL, "data", "list", "cancer"); code != 0 || strings.Count(out, "cancer ") != 2 {
+		t.Fatalf("data list: %d %s", code, out)
+	}
+	if code, out = runCLI(s.srv.URL, "data", "show", "cancer@1"); code != 0 || !strings.Contains(out, "mean_radius") || !strings.Contains(out, "569") {
+		t.Fatalf("data show: %d %s", code, out)
+	}
+	code, out = runCLI(s.srv.URL, "data", "diff", "cancer@1", "cancer@2")
+	if code != 0 || !strings.Contains(out, "mean_radius") {
+		t.Fatalf("data diff: %d %s", code, out)
+	}
+	code, out = runCLI(s.srv.URL, "data", "diff", "cancer@1", "cancer@2", "--json")
+	var diff struct {
+		Columns []struct {
+			Name    string  `json:"name"`
+			PSI     float64 `json:"psi"`
+			Flagged bool    `json:"flagged"`
+		} `json:"columns"`
+	}
+	if err := json.Unmarshal([]byte(out), &diff); code != 0 || err != nil {
+		t.Fatalf("data diff --json: %d %v %s", code, err, out)
+	}
+	for _, c := range diff.Columns {
+		if (c.Name == "mean_radius") != c.Flagged || (c.Name == "mean_radius" && c.PSI < 0.2) {
+			t.Fatalf("diff column %+v", c)
+		}
+	}
+	suite := "../../examples/breast-cancer/suite.yaml"
+	if code, out = runCLI(s.srv.URL, "data", "validate", "cancer@1", suite); code != 0 || !strings.Contains(out, "suite cancer: passed") && !strings.Contains(out, "PASSED") && !strings.Contains(strings.ToLower(out), "passed") {
+		t.Fatalf("validate v1: %d %s", code, out)
+	}
+	if code, out = runCLI(s.srv.URL, "data", "validate", "cancer@2", suite); code != 1 || !strings.Contains(out, "FAIL") {
+		t.Fatalf("validate v2 (radius up to 280 breaks between 0 and 50): %d %s", code, out)
+	}
+	code, out = runCLI(s.srv.URL, "data", "suggest", "cancer")
+	if code != 0 || !strings.Contains(out, "mean_radius") {
+		t.Fatalf("suggest: %d %s", code, out)
+	}
+	inferred := filepath.Join(work, "inferred.yaml")
+	_ = os.WriteFile(inferred, []byte(out), 0o644)
+	if code, out = runCLI(s.srv.URL, "data", "validate", "cancer@2", inferred); code != 0 {
+		t.Fatalf("the suite inferred from version 2 fails on it: %d %s", code, out)
+	}
+	// The server checks the bytes against the digest.
+	var v struct {
+		Version struct {
+			Source  string          `json:"source"`
+			Profile json.RawMessage `json:"profile"`
+		} `json:"version"`
+	}
+	b, _ := json.Marshal(mustOK(t, call(t, s.srv, "GET", "/api/v1/datasets/cancer/versions/2", nil)))
+	_ = json.Unmarshal(b, &v)
+	r := call(t, s.srv, "POST", "/api/v1/datasets/other/versions", map[string]any{"source": v.Version.Source,
+		"profile": json.RawMessage(strings.Replace(string(v.Version.Profile), `"size":`, `"size":1`, 1))})
+	if r.status != 400 || !strings.Contains(r.body["message"].(string), "is not the one profiled") {
+		t.Fatalf("a mismatched profile: %d %v", r.status, r.body)
+	}
+	for _, bad := range []string{"/api/v1/datasets/cancer/versions/0", "/api/v1/datasets/cancer/versions/x"} {
+		if r := call(t, s.srv, "GET", bad, nil); r.status != 400 {
+			t.Errorf("%s: %d", bad, r.status)
+		}
+	}
+	if r := call(t, s.srv, "GET", "/api/v1/datasets/cancer/versions/9", nil); r.status != 404 {
+		t.Errorf("missing version: %d", r.status)
+	}
+}

@@ -1,0 +1,17 @@
+-- Dataset versions (internal/dataset): immutable, content-addressed by the
+-- SHA-256 of the file, numbered per dataset; schema and profile as JSON.
+CREATE TABLE dataset_versions (
+    name       TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    digest     TEXT    NOT NULL,
+    source     TEXT    NOT NULL,
+    format     TEXT    NOT NULL,
+    size       INTEGER NOT NULL,
+    nrows      INTEGER NOT NULL,
+    schema     TEXT    NOT NULL,
+    profile    TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (name, version),
+    UNIQUE (name, digest)
+);
