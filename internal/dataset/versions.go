@@ -35,7 +35,9 @@ type Version struct {
 
 // URI is the lineage and audit resource of a version (the one tracking's
 // dataset inputs use).
-func (v Version) URI() string { return "datasets:/" + v.Name + "@" + v.Digest[:min(len(v.Digest), MLflowDigestLen)] }
+func (v Version) URI() string {
+	return "datasets:/" + v.Name + "@" + v.Digest[:min(len(v.Digest), MLflowDigestLen)]
+}
 
 // VersionStore keeps dataset versions.
 type VersionStore interface {
@@ -49,7 +51,6 @@ type VersionStore interface {
 	// ListDatasets returns the latest version of every dataset.
 	ListDatasets(ctx context.Context) ([]Version, error)
 }
-
 
 // Versions registers dataset versions, checking each file in the
 // artifact store against its digest.
@@ -149,4 +150,3 @@ func ParseRef(ref string) (name string, version int64, err error) {
 	}
 	return name, version, ValidateName(name)
 }
-

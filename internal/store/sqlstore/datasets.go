@@ -66,7 +66,6 @@ func (s *Store) CreateDatasetVersion(ctx context.Context, v dataset.Version) (da
 	return v, false, errdefs.Conflict("Dataset '%s' is being changed by others; try again", v.Name)
 }
 
-
 // GetDatasetVersion implements dataset.VersionStore.
 func (s *Store) GetDatasetVersion(ctx context.Context, name string, version int64) (dataset.Version, error) {
 	var v dataset.Version
