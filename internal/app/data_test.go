@@ -117,3 +117,55 @@ func testDatasets(t *testing.T, s *testServer) {
 		t.Errorf("missing version: %d", r.status)
 	}
 }
+
+// A pipeline that loads a registered dataset records it as the input of
+// its runs, so lineage leads from the dataset version to the model
+// version; a new version of the dataset re-runs the load and what
+// depends on it.
+func TestLoadDatasetPipeline(t *testing.T) {
+	s := &testServer{t: t, dir: t.TempDir()}
+	s.start()
+	defer s.stop()
+	work := t.TempDir()
+	src, _ := os.ReadFile("../../examples/breast-cancer/data/cancer.csv")
+	_ = os.WriteFile(filepath.Join(work, "cancer.csv"), src, 0o644)
+	if code, out := runCLI(s.srv.URL, "data", "add", "cancer", filepath.Join(work, "cancer.csv")); code != 0 {
+		t.Fatalf("data add: %s", out)
+	}
+	file := filepath.Join(work, "p.yaml")
+	_ = os.WriteFile(file, []byte(`name: load
+steps:
+  - name: load
+    uses: load
+    with: {dataset: cancer@latest}
+    outputs: [data.csv, dataset.json]
+  - name: search
+    uses: search
+    with: {data: "${{ steps.load.outputs.data.csv }}", dataset_file: "${{ steps.load.outputs.dataset.json }}",
+           target: diagnosis, task: binary, grid: "max_depth=3;n_estimators=20"}
+    outputs: [model.json, metrics.json, run_id.txt]
+  - name: register
+    uses: register
+    with: {name: cancer, model: "${{ steps.search.outputs.model.json }}", run_id_file: "${{ steps.search.outputs.run_id.txt }}"}
+    outputs: [version.txt]
+`), 0o644)
+	if code, out := runCLI(s.srv.URL, "pipeline", "run", file); code != 0 {
+		t.Fatalf("pipeline: %s", out)
+	}
+	digest := mustOK(t, call(t, s.srv, "GET", "/api/v1/datasets/cancer/versions/latest", nil))["version"].(map[string]any)["digest"].(string)
+	lin := get(t, s.srv.URL+"/api/v1/lineage?uri=models:/cancer/1")
+	if !strings.Contains(lin, "datasets:/cancer@"+digest[:32]) {
+		t.Fatalf("lineage of the model lacks the dataset %s: %s", digest[:32], lin)
+	}
+	if code, out := runCLI(s.srv.URL, "pipeline", "run", file); code != 0 || !strings.Contains(out, ": 3 cached;") {
+		t.Fatalf("second run: %s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+	_ = os.WriteFile(filepath.Join(work, "cancer.csv"), []byte(strings.Join(lines[:len(lines)-50], "\n")+"\n"), 0o644)
+	if code, out := runCLI(s.srv.URL, "data", "add", "cancer", filepath.Join(work, "cancer.csv")); code != 0 || !strings.Contains(out, "version 2") {
+		t.Fatalf("data add v2: %s", out)
+	}
+	if code, out := runCLI(s.srv.URL, "pipeline", "run", file); code != 0 || !strings.Contains(out, ": 3 succeeded;") {
+		t.Fatalf("after a new dataset version: %s", out)
+	}
+}

@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ferry-ml/ferry/internal/dataset"
 	"github.com/ferry-ml/ferry/internal/pipeline/ops"
 )
 
@@ -144,4 +146,20 @@ func (s opsServer) EndpointReady(ctx context.Context, endpoint string) (bool, er
 		return false, nil
 	}
 	return err == nil && out.Deployment.Status == "ready", err
+}
+
+func (s opsServer) DatasetVersion(ctx context.Context, ref string) (dataset.Version, error) {
+	v, _, _, err := getVersion(ctx, s.c, ref)
+	return v, err
+}
+
+func (s opsServer) OpenDataset(ctx context.Context, v dataset.Version) (io.ReadCloser, error) {
+	return openVersion(ctx, s.c, v)
+}
+
+func (s opsServer) LogInput(ctx context.Context, runID string, ds dataset.MLflowDataset) error {
+	return s.c.call(ctx, "POST", "runs/log-inputs", nil, map[string]any{"run_id": runID, "datasets": []any{map[string]any{
+		"tags":    []map[string]string{{"key": "mlflow.data.context", "value": "training"}},
+		"dataset": ds,
+	}}}, nil)
 }

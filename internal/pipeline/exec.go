@@ -23,6 +23,15 @@ type Op interface {
 	Run(ctx context.Context, call OpCall) error
 }
 
+// KeyedOp is an Op whose result depends on more than its with values —
+// a dataset reference such as NAME@latest resolves to a different version
+// over time: Key returns what the run cache must also see (the digest
+// the reference resolves to now).
+type KeyedOp interface {
+	Op
+	Key(ctx context.Context, with map[string]string) (string, error)
+}
+
 // OpFunc adapts a function to Op.
 type OpFunc func(ctx context.Context, call OpCall) error
 
@@ -287,7 +296,7 @@ func (x *Executor) runStep(ctx context.Context, sp *Spec, i int, params map[stri
 		return fail(err)
 	}
 	if x.Cache != nil && s.Caching() {
-		key, err := x.cacheKey(s, params, value)
+		key, err := x.cacheKey(ctx, s, params, value)
 		if err != nil {
 			return fail(err)
 		}
@@ -452,10 +461,20 @@ func (x *Executor) collect(s Step, outDir string, r *StepResult) error {
 // upstream outputs as their content hashes) and the content of its
 // inputs. A built-in operation also sees every parameter, so its key
 // holds them all.
-func (x *Executor) cacheKey(s Step, params map[string]any, value func(string, bool) (string, error)) (string, error) {
+func (x *Executor) cacheKey(ctx context.Context, s Step, params map[string]any, value func(string, bool) (string, error)) (string, error) {
 	run, with, env, err := resolveStep(s, value, true)
 	if err != nil {
 		return "", err
+	}
+	opKey := ""
+	if k, ok := x.Ops[s.Uses].(KeyedOp); ok && s.Uses != "" {
+		_, realWith, _, err := resolveStep(s, value, false)
+		if err != nil {
+			return "", err
+		}
+		if opKey, err = k.Key(ctx, realWith); err != nil {
+			return "", fmt.Errorf("step %q: %w", s.Name, err)
+		}
 	}
 	inputs := map[string]string{}
 	for _, in := range s.Inputs {
@@ -472,7 +491,7 @@ func (x *Executor) cacheKey(s Step, params map[string]any, value func(string, bo
 		}
 	}
 	b, err := json.Marshal(map[string]any{"v": 1, "run": run, "uses": s.Uses, "with": with, "env": env,
-		"outputs": s.Outputs, "inputs": inputs, "params": ps})
+		"outputs": s.Outputs, "inputs": inputs, "params": ps, "op": opKey})
 	if err != nil {
 		return "", err
 	}

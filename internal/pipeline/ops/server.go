@@ -3,7 +3,10 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ferry-ml/ferry/internal/dataset"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/learn"
 	"github.com/ferry-ml/ferry/internal/learn/gbdt"
@@ -38,6 +42,12 @@ type Server interface {
 	Deploy(ctx context.Context, endpoint, modelURI, strategy string, options map[string]any) error
 	// EndpointReady says whether the endpoint serves a version.
 	EndpointReady(ctx context.Context, endpoint string) (bool, error)
+	// DatasetVersion resolves NAME, NAME@latest or NAME@VERSION.
+	DatasetVersion(ctx context.Context, ref string) (dataset.Version, error)
+	// OpenDataset streams a version's file.
+	OpenDataset(ctx context.Context, v dataset.Version) (io.ReadCloser, error)
+	// LogInput records a dataset as an input of a run (lineage).
+	LogInput(ctx context.Context, runID string, ds dataset.MLflowDataset) error
 }
 
 // WithServer adds the operations that record in a Ferry server to ops:
@@ -49,6 +59,7 @@ func WithServer(ops pipeline.Ops, srv Server) pipeline.Ops {
 		out[k] = v
 	}
 	s := serverOps{srv}
+	out["load"] = loadOp{srv}
 	out["search"] = pipeline.OpFunc(s.search)
 	out["register"] = pipeline.OpFunc(s.register)
 	out["alias"] = pipeline.OpFunc(s.alias)
@@ -107,6 +118,9 @@ func (s serverOps) search(ctx context.Context, c pipeline.OpCall) error {
 	if err != nil {
 		return err
 	}
+	if err := s.logInput(ctx, a, parent); err != nil {
+		return err
+	}
 	trials := make([]trial, len(settings))
 	sem := make(chan struct{}, max(1, parallel))
 	var wg sync.WaitGroup
@@ -116,7 +130,7 @@ func (s serverOps) search(ctx context.Context, c pipeline.OpCall) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			trials[i] = s.trial(ctx, experiment, parent, c.Step, i, task, len(t.Classes), set, seed, train, valid)
+			trials[i] = s.trial(ctx, a, experiment, parent, c.Step, i, task, len(t.Classes), set, seed, train, valid)
 		}()
 	}
 	wg.Wait()
@@ -160,7 +174,7 @@ func (s serverOps) search(ctx context.Context, c pipeline.OpCall) error {
 	return writeMetrics(c, b.metrics)
 }
 
-func (s serverOps) trial(ctx context.Context, experiment, parent, step string, i int, task learn.Task, classes int,
+func (s serverOps) trial(ctx context.Context, a *args, experiment, parent, step string, i int, task learn.Task, classes int,
 	set map[string]string, seed uint64, train, valid learn.Dataset) (tr trial) {
 	tr.params = set
 	obj := map[learn.Task]gbdt.Objective{learn.Binary: gbdt.BinaryLogistic, learn.Multiclass: gbdt.MultiSoftprob, learn.Regression: gbdt.RegSquaredError}[task]
@@ -198,6 +212,9 @@ func (s serverOps) trial(ctx context.Context, experiment, parent, step string, i
 		return tr
 	}
 	defer func() { _ = s.srv.EndRun(ctx, tr.runID, tr.err != nil) }()
+	if tr.err = s.logInput(ctx, a, tr.runID); tr.err != nil {
+		return tr
+	}
 	m, err := gbdt.Train(ctx, &train, nil, p)
 	if err != nil {
 		tr.err = err
@@ -276,6 +293,9 @@ func (s serverOps) register(ctx context.Context, c pipeline.OpCall) error {
 	}
 	if runID == "" {
 		if runID, err = s.srv.CreateRun(ctx, experiment, c.Step, ""); err != nil {
+			return err
+		}
+		if err := s.logInput(ctx, a, runID); err != nil {
 			return err
 		}
 	}
@@ -402,4 +422,87 @@ func (s serverOps) deploy(ctx context.Context, c pipeline.OpCall) error {
 	}
 	fmt.Fprintf(c.Log, "deployed %s at endpoint %s (%s)\n", uri, endpoint, strategy)
 	return nil
+}
+
+// loadOp fetches a version of a dataset registered with `ferry data add`
+// (with.dataset: NAME, NAME@latest or NAME@VERSION) as data.csv, and
+// writes dataset.json: the version and its MLflow dataset description,
+// which search, train and register log as their runs' input. Its cache
+// key holds the digest the reference resolves to, so a new latest
+// version re-runs it and what depends on it.
+type loadOp struct{ srv Server }
+
+// loaded is dataset.json.
+type loaded struct {
+	Version dataset.Version       `json:"version"`
+	MLflow  dataset.MLflowDataset `json:"mlflow"`
+}
+
+func (l loadOp) Key(ctx context.Context, with map[string]string) (string, error) {
+	v, err := l.srv.DatasetVersion(ctx, with["dataset"])
+	if err != nil {
+		return "", err
+	}
+	return v.Digest, nil
+}
+
+func (l loadOp) Run(ctx context.Context, c pipeline.OpCall) error {
+	a := &args{c: c}
+	ref := a.str("dataset", "")
+	if a.err != nil {
+		return a.err
+	}
+	v, err := l.srv.DatasetVersion(ctx, ref)
+	if err != nil {
+		return err
+	}
+	rc, err := l.srv.OpenDataset(ctx, v)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	f, err := os.Create(filepath.Join(c.Outputs, "data.csv"))
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), rc); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != v.Digest {
+		return fmt.Errorf("dataset %s version %d: the downloaded file's sha256 %s is not the version's %s", v.Name, v.Version, got, v.Digest)
+	}
+	var p dataset.Profile
+	if err := json.Unmarshal(v.Profile, &p); err != nil {
+		return err
+	}
+	v.Profile = nil
+	b, err := json.MarshalIndent(loaded{Version: v, MLflow: p.MLflowDataset(v.Name, "ferry", v.Source)}, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Log, "loaded dataset %s version %d: %d rows, sha256 %s\n", v.Name, v.Version, v.Rows, v.Digest)
+	return os.WriteFile(filepath.Join(c.Outputs, "dataset.json"), b, 0o644)
+}
+
+// logInput records the dataset of with.dataset_file (a load step's
+// dataset.json), if any, as an input of run.
+func (s serverOps) logInput(ctx context.Context, a *args, runID string) error {
+	p := a.c.With["dataset_file"]
+	if p == "" {
+		return nil
+	}
+	b, err := os.ReadFile(a.abs(p))
+	if err != nil {
+		return err
+	}
+	var l loaded
+	if err := json.Unmarshal(b, &l); err != nil {
+		return fmt.Errorf("with.dataset_file: %w", err)
+	}
+	return s.srv.LogInput(ctx, runID, l.MLflow)
 }
