@@ -31,6 +31,8 @@ import (
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/governance"
 	"github.com/ferry-ml/ferry/internal/lineage"
+	"github.com/ferry-ml/ferry/internal/pipeline"
+	"github.com/ferry-ml/ferry/internal/pipeline/ops"
 	"github.com/ferry-ml/ferry/internal/predlog"
 	"github.com/ferry-ml/ferry/internal/registry"
 	"github.com/ferry-ml/ferry/internal/serving"
@@ -130,7 +132,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 			return rc, err
 		}}
 	v1.New(v1.Options{Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
-		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log}).Register(router)
+		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log,
+		// Submitted runs are checked against every operation a worker offers.
+		Pipelines: &pipeline.Queue{Store: a.store, Ops: ops.WithServer(ops.Learning(), nil)},
+	}).Register(router)
 	metrics, err := a.registerMetrics(router)
 	if err != nil {
 		a.Close()

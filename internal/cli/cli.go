@@ -86,6 +86,9 @@ const Usage = `Usage:
   ferry endpoints rm ENDPOINT
   ferry predict --model URI --input FILE [--output FILE] [--keep-columns C,...] [--proba|--raw]
   ferry pipeline run FILE [--param NAME=VALUE]... [--no-cache]
+  ferry pipeline submit FILE [--param NAME=VALUE]... [--follow]
+  ferry pipeline runs;  ferry pipeline show RUN_ID
+  ferry worker [--name NAME] [--lease 30s]
   ferry data add NAME FILE.csv
   ferry data list [NAME]
   ferry data show NAME[@VERSION]
@@ -134,6 +137,10 @@ func commands() []command {
 		{group: "endpoints", name: "rm", aliases: []string{"delete"}, usage: endpointsRemoveUsage, setup: endpointsRemove},
 		{group: "predict", usage: predictUsage, setup: predictCmd},
 		{group: "pipeline", name: "run", usage: pipelineRunUsage, setup: pipelineRun},
+		{group: "pipeline", name: "submit", usage: pipelineSubmitUsage, setup: pipelineSubmit},
+		{group: "pipeline", name: "runs", aliases: []string{"list", "ls"}, usage: pipelineRunsUsage, setup: pipelineRuns},
+		{group: "pipeline", name: "show", aliases: []string{"get"}, usage: pipelineShowUsage, setup: pipelineShow},
+		{group: "worker", usage: workerUsage, setup: workerCmd},
 		{group: "data", name: "add", usage: dataAddUsage, setup: dataAdd},
 		{group: "data", name: "list", aliases: []string{"ls"}, usage: dataListUsage, setup: dataList},
 		{group: "data", name: "show", aliases: []string{"get"}, usage: dataShowUsage, setup: dataShow},

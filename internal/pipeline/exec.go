@@ -227,6 +227,50 @@ func (x *Executor) emit(e Event) {
 // runStep evaluates when, consults the cache, runs the step with its
 // retries and records its outputs.
 func (x *Executor) runStep(ctx context.Context, sp *Spec, i int, params map[string]any, res *Result) StepResult {
+	x.mu.Lock()
+	upstream := map[string]StepResult{}
+	for _, d := range sp.Steps[i].deps {
+		upstream[sp.Steps[d].Name] = res.Steps[d]
+	}
+	x.mu.Unlock()
+	return x.RunStep(ctx, sp, i, params, upstream)
+}
+
+// Deps returns the names of the steps step i depends on.
+func (sp *Spec) Deps(i int) []string {
+	var names []string
+	for _, d := range sp.Steps[i].deps {
+		names = append(names, sp.Steps[d].Name)
+	}
+	return names
+}
+
+// Index returns the position of a step, or -1.
+func (sp *Spec) Index(name string) int {
+	for i, s := range sp.Steps {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// RunStep runs step i alone — a worker's share of a distributed run —
+// given the results of the steps it depends on (their outputs' paths on
+// this machine): its when condition, the run cache, the command or
+// operation with its retries, and its outputs.
+func (x *Executor) RunStep(ctx context.Context, sp *Spec, i int, params map[string]any, upstream map[string]StepResult) StepResult {
+	if x.Shell == nil {
+		x.Shell = []string{"/bin/sh", "-c"}
+	}
+	if x.Sleep == nil {
+		x.Sleep = sleep
+	}
+	for _, d := range []string{filepath.Join(x.RunDir, "outputs"), filepath.Join(x.RunDir, "logs")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return StepResult{Name: sp.Steps[i].Name, Status: StatusFailed, Error: err.Error()}
+		}
+	}
 	s := sp.Steps[i]
 	r := StepResult{Name: s.Name, Start: time.Now(), Log: filepath.Join(x.RunDir, "logs", s.Name+".log")}
 	fail := func(err error) StepResult {
@@ -236,18 +280,15 @@ func (x *Executor) runStep(ctx context.Context, sp *Spec, i int, params map[stri
 		}
 		return r
 	}
-	x.mu.Lock()
 	outputs := map[string]map[string]Output{}
 	statuses := map[string]string{}
-	for _, d := range s.deps {
-		ds := res.Steps[d]
-		statuses[ds.Name] = ds.Status
-		outputs[ds.Name] = map[string]Output{}
+	for name, ds := range upstream {
+		statuses[name] = ds.Status
+		outputs[name] = map[string]Output{}
 		for _, o := range ds.Outputs {
-			outputs[ds.Name][o.Name] = o
+			outputs[name][o.Name] = o
 		}
 	}
-	x.mu.Unlock()
 	value := func(ref string, forKey bool) (string, error) {
 		parts := strings.SplitN(ref, ".", 4)
 		switch {

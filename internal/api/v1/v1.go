@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/governance"
 	"github.com/ferry-ml/ferry/internal/lineage"
 	"github.com/ferry-ml/ferry/internal/modelcard"
+	"github.com/ferry-ml/ferry/internal/pipeline"
 	"github.com/ferry-ml/ferry/internal/policy"
 	"github.com/ferry-ml/ferry/internal/registry"
 	"github.com/ferry-ml/ferry/internal/serving"
@@ -43,6 +44,7 @@ type Server struct {
 	serving     *serving.Service
 	predictions Predictions
 	datasets    *dataset.Versions
+	pipelines   *pipeline.Queue
 	log         *slog.Logger
 }
 
@@ -56,6 +58,7 @@ type Options struct {
 	Serving     *serving.Service
 	Predictions Predictions
 	Datasets    *dataset.Versions
+	Pipelines   *pipeline.Queue
 	Logger      *slog.Logger
 }
 
@@ -65,7 +68,8 @@ func New(o Options) *Server {
 		o.Logger = slog.Default()
 	}
 	return &Server{reg: o.Registry, gov: o.Governance, lineage: o.Lineage, audit: o.Audit,
-		serving: o.Serving, predictions: o.Predictions, datasets: o.Datasets, log: o.Logger}
+		serving: o.Serving, predictions: o.Predictions, datasets: o.Datasets,
+		pipelines: o.Pipelines, log: o.Logger}
 }
 
 // policyBodyLimit bounds a policy document.
@@ -102,6 +106,13 @@ func (s *Server) Register(r *middleware.Router) {
 	g.HandleFunc("GET "+v+"/datasets/{name}", middleware.Read, s.api(s.listDatasetVersions))
 	g.HandleFunc("GET "+v+"/datasets/{name}/versions/{version}", middleware.Read, s.api(s.getDatasetVersion))
 	g.HandleFunc("POST "+v+"/datasets/{name}/versions", middleware.Write, s.api(s.addDatasetVersion), middleware.BodyLimit(datasetBodyLimit))
+	g.HandleFunc("POST "+v+"/pipelines/runs", middleware.Write, s.api(s.submitPipeline), middleware.BodyLimit(4<<20))
+	g.HandleFunc("GET "+v+"/pipelines/runs", middleware.Read, s.api(s.listPipelineRuns))
+	g.HandleFunc("GET "+v+"/pipelines/runs/{id}", middleware.Read, s.api(s.getPipelineRun))
+	g.HandleFunc("GET "+v+"/pipelines/runs/{id}/steps/{step}/log", middleware.Read, s.getStepLog)
+	g.HandleFunc("POST "+v+"/pipelines/claim", middleware.Write, s.api(s.claimStep))
+	g.HandleFunc("POST "+v+"/pipelines/runs/{id}/steps/{step}/heartbeat", middleware.Write, s.api(s.heartbeatStep))
+	g.HandleFunc("POST "+v+"/pipelines/runs/{id}/steps/{step}/finish", middleware.Write, s.api(s.finishStep), middleware.BodyLimit(8<<20))
 	r.Namespace(v+"/", s.writeError)
 }
 

@@ -44,6 +44,18 @@ func TestDatasetConformance(t *testing.T) {
 	})
 }
 
+func TestPipelineQueueConformance(t *testing.T) {
+	base := dsn(t)
+	storetest.RunPipelineQueue(t, func(t *testing.T) storetest.PipelineStore {
+		s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func TestPredictionsConformance(t *testing.T) {
 	base := dsn(t)
 	storetest.RunPredictions(t, func(t *testing.T) storetest.PredictionStore {

@@ -1,0 +1,106 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-ml/ferry/internal/cli"
+	"github.com/ferry-ml/ferry/internal/store/postgres/pgtest"
+)
+
+// startWorker runs `ferry worker` until the returned stop is called (its
+// death: it stops renewing its lease and reports nothing).
+func startWorker(server, name string) (stop func() string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cli.Main(ctx, []string{"worker", "--name", name, "--lease", "1s", "--poll", "100ms", "--server", server}, &out, &out,
+			func(string) string { return "" })
+	}()
+	return func() string { cancel(); <-done; return out.String() }
+}
+
+// TestWorkers is the distributed execution's done-when: a submitted run's
+// steps are claimed by ferry worker processes sharing a Postgres-backed
+// server; a worker killed in the middle of a step stops renewing its
+// lease, and another worker runs the step again to the end.
+func TestWorkers(t *testing.T) {
+	dir := t.TempDir()
+	s := &testServer{t: t, dir: dir, db: pgtest.Fresh(t)}
+	s.start()
+	defer s.stop()
+	work := t.TempDir()
+	file := filepath.Join(work, "p.yaml")
+	_ = os.WriteFile(file, []byte(`name: dist
+steps:
+  - name: a
+    run: echo hello > "$FERRY_OUTPUTS/a.txt"
+    outputs: [a.txt]
+  - name: b
+    run: sleep 2; tr a-z A-Z < ${{ steps.a.outputs.a.txt }} > "$FERRY_OUTPUTS/b.txt"
+    outputs: [b.txt]
+  - name: c
+    run: cat ${{ steps.b.outputs.b.txt }}; grep -q HELLO ${{ steps.b.outputs.b.txt }}
+`), 0o644)
+	code, out := runCLI(s.srv.URL, "pipeline", "submit", file)
+	if code != 0 || !strings.Contains(out, "Submitted run") {
+		t.Fatalf("submit: %d %s", code, out)
+	}
+	id := strings.Fields(out)[2]
+	step := func(name string) map[string]any {
+		run := mustOK(t, call(t, s.srv, "GET", "/api/v1/pipelines/runs/"+id, nil))["run"].(map[string]any)
+		for _, st := range run["steps"].([]any) {
+			if m := st.(map[string]any); m["name"] == name {
+				return m
+			}
+		}
+		t.Fatalf("no step %s", name)
+		return nil
+	}
+	stopA := startWorker(s.srv.URL, "worker-a")
+	until(t, "worker-a to be running step b", nil, func() bool {
+		b := step("b")
+		return b["status"] == "running" && b["worker"] == "worker-a"
+	})
+	logA := stopA() // killed in the middle of b
+	if b := step("b"); b["status"] != "running" || b["attempts"] != 1.0 {
+		t.Fatalf("after worker-a died: %v\n%s", b, logA)
+	}
+	stopB := startWorker(s.srv.URL, "worker-b")
+	defer stopB()
+	until(t, "the run to end", nil, func() bool {
+		run := mustOK(t, call(t, s.srv, "GET", "/api/v1/pipelines/runs/"+id, nil))["run"].(map[string]any)
+		return run["status"] == "succeeded" || run["status"] == "failed"
+	})
+	b := step("b")
+	if b["status"] != "succeeded" || b["worker"] != "worker-b" || b["attempts"] != 2.0 {
+		t.Fatalf("step b: %v", b)
+	}
+	if c := step("c"); c["status"] != "succeeded" || !strings.Contains(c["log"].(string), "HELLO") {
+		t.Fatalf("step c: %v", c)
+	}
+	if code, out := runCLI(s.srv.URL, "pipeline", "show", id); code != 0 || !strings.Contains(out, "succeeded") {
+		t.Fatalf("pipeline show: %d %s", code, out)
+	}
+}
+
+// A server on SQLite refuses workers, saying why.
+func TestWorkerRefusedOnSQLite(t *testing.T) {
+	s := &testServer{t: t, dir: t.TempDir()}
+	s.start()
+	defer s.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	code := cli.Main(ctx, []string{"worker", "--server", s.srv.URL}, &out, &out, func(string) string { return "" })
+	if code != 1 || !strings.Contains(out.String(), "SQLite") || !strings.Contains(out.String(), "postgres") {
+		t.Fatalf("%d %s", code, out.String())
+	}
+}
