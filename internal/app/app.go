@@ -58,6 +58,7 @@ type App struct {
 	governance *governance.Service
 	serving    *serving.Service
 	predlog    *predlog.Logger
+	pipelines  *pipeline.Queue
 	handler    http.Handler
 }
 
@@ -122,6 +123,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Auditor: auditor{log: a.audit, sync: a.store.Sync}})
 	mlflow.New(a.tracking, a.artifacts, mlflow.Options{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
 		Registry: a.registry}).Register(router)
+	// Submitted runs are checked against every operation a worker offers.
+	a.pipelines = &pipeline.Queue{Store: a.store, Ops: ops.WithServer(ops.Learning(), nil)}
 	datasets := &dataset.Versions{Store: a.store, Now: func() int64 { return time.Now().UnixMilli() },
 		Open: func(ctx context.Context, source string) (io.ReadCloser, error) {
 			key, ok := tracking.ArtifactKey(source)
@@ -133,8 +136,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		}}
 	v1.New(v1.Options{Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
 		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log,
-		// Submitted runs are checked against every operation a worker offers.
-		Pipelines: &pipeline.Queue{Store: a.store, Ops: ops.WithServer(ops.Learning(), nil)},
+		Pipelines: a.pipelines,
 	}).Register(router)
 	metrics, err := a.registerMetrics(router)
 	if err != nil {
@@ -206,6 +208,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	stopExecutor := a.StartExecutor(context.WithoutCancel(ctx), "http://"+ln.Addr().String())
+	defer stopExecutor()
 	select {
 	case err := <-errc:
 		return err

@@ -104,3 +104,26 @@ func TestWorkerRefusedOnSQLite(t *testing.T) {
 		t.Fatalf("%d %s", code, out.String())
 	}
 }
+
+// The server's own executor runs submitted pipelines on SQLite: the
+// example from data to deployment, followed with --follow.
+func TestServerExecutor(t *testing.T) {
+	ex := t.TempDir()
+	copyDir(t, "../../examples/breast-cancer", ex)
+	s := &testServer{t: t, dir: t.TempDir(), extraCfg: []string{"--policy-file", filepath.Join(ex, "policy.yaml")}}
+	s.start()
+	defer s.stop()
+	stop := s.app.StartExecutor(context.Background(), s.srv.URL)
+	defer stop()
+	code, out := runCLI(s.srv.URL, "pipeline", "submit", filepath.Join(ex, "pipeline.yaml"), "--follow")
+	if code != 0 || !strings.Contains(out, "pipeline breast-cancer succeeded") || !strings.Contains(out, "server-") {
+		t.Fatalf("submit --follow: %d\n%s", code, out)
+	}
+	d := mustOK(t, call(t, s.srv, "GET", "/api/v1/endpoints/cancer", nil))["deployment"].(map[string]any)
+	if d["status"] != "ready" {
+		t.Fatalf("endpoint: %v", d)
+	}
+	if code, out := runCLI(s.srv.URL, "pipeline", "runs"); code != 0 || !strings.Contains(out, "breast-cancer") || !strings.Contains(out, "succeeded") {
+		t.Fatalf("pipeline runs: %d %s", code, out)
+	}
+}

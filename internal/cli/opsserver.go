@@ -163,3 +163,7 @@ func (s opsServer) LogInput(ctx context.Context, runID string, ds dataset.MLflow
 		"dataset": ds,
 	}}}, nil)
 }
+
+// NewOpsServer returns the pipeline operations' server over the HTTP API
+// of the Ferry server at base (the server's own executor uses it too).
+func NewOpsServer(base string) ops.Server { return opsServer{newClient(base)} }

@@ -49,6 +49,9 @@ type Config struct {
 	PredictionMaxRate    int
 	// RolloutTick is how often canary steps are analysed.
 	RolloutTick time.Duration
+	// PipelineExecutors is the number of submitted pipeline steps the
+	// server runs at once itself (0: only ferry worker processes).
+	PipelineExecutors int
 }
 
 // setting is one configuration key: its name in files (and, upper-cased
@@ -197,6 +200,8 @@ func settings() []setting {
 			integer(func(c *Config) *int { return &c.PredictionMaxRate })},
 		{"rollout_tick", "how often canary rollouts are analysed", "1s", "",
 			duration(func(c *Config) *time.Duration { return &c.RolloutTick })},
+		{"pipeline_executors", "submitted pipeline steps the server runs at once itself (0: leave them to ferry worker)", "2", "",
+			integer(func(c *Config) *int { return &c.PipelineExecutors })},
 		{"audit_trusted_keys", "comma-separated PEM files of other servers' audit public keys (shared Postgres)", "", "",
 			func(c *Config, v string) error {
 				c.AuditTrustedKeys = nil
