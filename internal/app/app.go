@@ -59,6 +59,7 @@ type App struct {
 	serving    *serving.Service
 	predlog    *predlog.Logger
 	pipelines  *pipeline.Queue
+	scheduler  *pipeline.Scheduler
 	handler    http.Handler
 }
 
@@ -125,6 +126,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Registry: a.registry}).Register(router)
 	// Submitted runs are checked against every operation a worker offers.
 	a.pipelines = &pipeline.Queue{Store: a.store, Ops: ops.WithServer(ops.Learning(), nil)}
+	a.scheduler = &pipeline.Scheduler{Store: a.store, Queue: a.pipelines, Log: log}
 	datasets := &dataset.Versions{Store: a.store, Now: func() int64 { return time.Now().UnixMilli() },
 		Open: func(ctx context.Context, source string) (io.ReadCloser, error) {
 			key, ok := tracking.ArtifactKey(source)
@@ -133,10 +135,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 			}
 			rc, _, err := a.artifacts.Get(ctx, key)
 			return rc, err
-		}}
+		},
+		OnAdded: func(ctx context.Context, v dataset.Version) { a.scheduler.DatasetAdded(ctx, v.Name) },
+	}
 	v1.New(v1.Options{Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
 		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log,
-		Pipelines: a.pipelines,
+		Pipelines: a.pipelines, Scheduler: a.scheduler,
 	}).Register(router)
 	metrics, err := a.registerMetrics(router)
 	if err != nil {
@@ -210,6 +214,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	stopExecutor := a.StartExecutor(context.WithoutCancel(ctx), "http://"+ln.Addr().String())
 	defer stopExecutor()
+	go a.scheduler.Run(ctx)
 	select {
 	case err := <-errc:
 		return err

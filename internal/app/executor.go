@@ -80,3 +80,6 @@ func (a *App) StartExecutor(ctx context.Context, base string) (stop func()) {
 	}
 	return func() { cancel(); wg.Wait() }
 }
+
+// Scheduler is the server's pipeline scheduler (schedules, triggers).
+func (a *App) Scheduler() *pipeline.Scheduler { return a.scheduler }

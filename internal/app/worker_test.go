@@ -127,3 +127,67 @@ func TestServerExecutor(t *testing.T) {
 		t.Fatalf("pipeline runs: %d %s", code, out)
 	}
 }
+
+// A registered pipeline starts when a new version of its dataset is
+// added, and on its schedule once a minute at most.
+func TestPipelineTriggersAndSchedules(t *testing.T) {
+	s := &testServer{t: t, dir: t.TempDir()}
+	s.start()
+	defer s.stop()
+	stop := s.app.StartExecutor(context.Background(), s.srv.URL)
+	defer stop()
+	work := t.TempDir()
+	file := filepath.Join(work, "p.yaml")
+	_ = os.WriteFile(file, []byte(`name: retrain
+schedule: "0 3 * * *"
+triggers: [{dataset: cancer}]
+steps:
+  - name: load
+    uses: load
+    with: {dataset: cancer@latest}
+    outputs: [data.csv, dataset.json]
+  - name: count
+    run: wc -l < ${{ steps.load.outputs.data.csv }}
+`), 0o644)
+	if code, out := runCLI(s.srv.URL, "pipeline", "register", file); code != 0 ||
+		!strings.Contains(out, "runs start on schedule 0 3 * * * and on new versions of dataset cancer") {
+		t.Fatalf("register: %d %s", code, out)
+	}
+	if code, out := runCLI(s.srv.URL, "pipeline", "list"); code != 0 || !strings.Contains(out, "dataset:cancer") {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	runs := func() []any {
+		return mustOK(t, call(t, s.srv, "GET", "/api/v1/pipelines/runs", nil))["runs"].([]any)
+	}
+	if n := len(runs()); n != 0 {
+		t.Fatalf("%d runs before any trigger", n)
+	}
+	src, _ := os.ReadFile("../../examples/breast-cancer/data/cancer.csv")
+	_ = os.WriteFile(filepath.Join(work, "cancer.csv"), src, 0o644)
+	if code, out := runCLI(s.srv.URL, "data", "add", "cancer", filepath.Join(work, "cancer.csv")); code != 0 {
+		t.Fatalf("data add: %s", out)
+	}
+	until(t, "the triggered run to succeed", nil, func() bool {
+		rs := runs()
+		return len(rs) == 1 && rs[0].(map[string]any)["status"] == "succeeded"
+	})
+	id := runs()[0].(map[string]any)["id"].(string)
+	run := mustOK(t, call(t, s.srv, "GET", "/api/v1/pipelines/runs/"+id, nil))["run"].(map[string]any)
+	if log := run["steps"].([]any)[1].(map[string]any)["log"].(string); !strings.Contains(log, "570") {
+		t.Fatalf("count step log: %q", log)
+	}
+	// The schedule: 03:00 fires once, however many ticks.
+	at := time.Date(2026, 12, 5, 3, 0, 20, 0, time.UTC)
+	sched := *s.app.Scheduler()
+	sched.Now = func() time.Time { return at }
+	sched.Tick(context.Background())
+	sched.Tick(context.Background())
+	at = at.Add(time.Minute)
+	sched.Tick(context.Background())
+	if n := len(runs()); n != 2 {
+		t.Fatalf("%d runs after the scheduled minute, want 2", n)
+	}
+	if code, out := runCLI(s.srv.URL, "pipeline", "unregister", "retrain"); code != 0 {
+		t.Fatalf("unregister: %s", out)
+	}
+}

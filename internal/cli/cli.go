@@ -88,6 +88,7 @@ const Usage = `Usage:
   ferry pipeline run FILE [--param NAME=VALUE]... [--no-cache]
   ferry pipeline submit FILE [--param NAME=VALUE]... [--follow]
   ferry pipeline runs;  ferry pipeline show RUN_ID
+  ferry pipeline register FILE;  ferry pipeline list;  ferry pipeline unregister NAME
   ferry worker [--name NAME] [--lease 30s]
   ferry data add NAME FILE.csv
   ferry data list [NAME]
@@ -138,8 +139,11 @@ func commands() []command {
 		{group: "predict", usage: predictUsage, setup: predictCmd},
 		{group: "pipeline", name: "run", usage: pipelineRunUsage, setup: pipelineRun},
 		{group: "pipeline", name: "submit", usage: pipelineSubmitUsage, setup: pipelineSubmit},
-		{group: "pipeline", name: "runs", aliases: []string{"list", "ls"}, usage: pipelineRunsUsage, setup: pipelineRuns},
+		{group: "pipeline", name: "runs", usage: pipelineRunsUsage, setup: pipelineRuns},
 		{group: "pipeline", name: "show", aliases: []string{"get"}, usage: pipelineShowUsage, setup: pipelineShow},
+		{group: "pipeline", name: "register", usage: pipelineRegisterUsage, setup: pipelineRegister},
+		{group: "pipeline", name: "list", usage: pipelineListUsage, setup: pipelineList},
+		{group: "pipeline", name: "unregister", aliases: []string{"rm"}, usage: pipelineUnregisterUsage, setup: pipelineUnregister},
 		{group: "worker", usage: workerUsage, setup: workerCmd},
 		{group: "data", name: "add", usage: dataAddUsage, setup: dataAdd},
 		{group: "data", name: "list", aliases: []string{"ls"}, usage: dataListUsage, setup: dataList},

@@ -292,3 +292,110 @@ func pipelineShow(*flag.FlagSet) func(ctx context.Context, s *session, args []st
 		return t.flush()
 	}
 }
+
+const pipelineRegisterUsage = `Usage: ferry pipeline register FILE [--param NAME=VALUE]... [--workdir DIR]
+
+Keep a pipeline in the server so that its schedule (schedule: "0 3 * * *")
+and triggers (triggers: [{dataset: NAME}], a new version of the dataset)
+start runs, executed like submitted ones. Registering a pipeline of the
+same name again replaces it.
+`
+
+const pipelineListUsage = `Usage: ferry pipeline list
+
+List the registered pipelines with their schedules and triggers.
+`
+
+const pipelineUnregisterUsage = `Usage: ferry pipeline unregister NAME
+
+Stop a registered pipeline's schedule and triggers.
+`
+
+func pipelineRegister(fs *flag.FlagSet) func(ctx context.Context, s *session, args []string) error {
+	params := paramFlags{}
+	fs.Var(params, "param", "")
+	workdir := fs.String("workdir", "", "")
+	return func(ctx context.Context, s *session, args []string) error {
+		file, err := oneArg(args, "FILE")
+		if err != nil {
+			return err
+		}
+		spec, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		if *workdir == "" {
+			if *workdir, err = filepath.Abs(filepath.Dir(file)); err != nil {
+				return err
+			}
+		}
+		var out struct {
+			Pipeline pipeline.Registered `json:"pipeline"`
+		}
+		raw, err := s.client.callV1(ctx, "POST", "pipelines", nil,
+			map[string]any{"spec": string(spec), "workdir": *workdir, "params": map[string]string(params)}, &out)
+		if err != nil {
+			return err
+		}
+		if s.json {
+			return writeJSON(s.stdout, raw)
+		}
+		return writeString(s.stdout, fmt.Sprintf("Registered pipeline %s%s.\n", out.Pipeline.Name, describeStarts(out.Pipeline)))
+	}
+}
+
+func describeStarts(p pipeline.Registered) string {
+	var parts []string
+	if p.Schedule != "" {
+		parts = append(parts, "on schedule "+p.Schedule)
+	}
+	for _, tr := range p.Triggers {
+		parts = append(parts, "on new versions of dataset "+tr.Dataset)
+	}
+	if len(parts) == 0 {
+		return " (no schedule or trigger: it starts only when submitted)"
+	}
+	return ": runs start " + strings.Join(parts, " and ")
+}
+
+func pipelineList(*flag.FlagSet) func(ctx context.Context, s *session, args []string) error {
+	return func(ctx context.Context, s *session, args []string) error {
+		var out struct {
+			Pipelines []pipeline.Registered `json:"pipelines"`
+		}
+		raw, err := s.client.callV1(ctx, "GET", "pipelines", nil, nil, &out)
+		if err != nil {
+			return err
+		}
+		if s.json {
+			return writeJSON(s.stdout, raw)
+		}
+		t := newTable(s.stdout)
+		t.row("PIPELINE", "SCHEDULE", "TRIGGERS", "WORKDIR", "UPDATED (UTC)")
+		for _, p := range out.Pipelines {
+			var trs []string
+			for _, tr := range p.Triggers {
+				trs = append(trs, "dataset:"+tr.Dataset)
+			}
+			t.row(cell(p.Name, 0), cell(p.Schedule, 0), strings.Join(trs, ","), cell(p.Workdir, 40), fmtTime(p.UpdatedAt))
+		}
+		return t.flush()
+	}
+}
+
+func pipelineUnregister(*flag.FlagSet) func(ctx context.Context, s *session, args []string) error {
+	return func(ctx context.Context, s *session, args []string) error {
+		name, err := oneArg(args, "NAME")
+		if err != nil {
+			return err
+		}
+		raw, err := s.client.callV1(ctx, "DELETE", "pipelines/"+url.PathEscape(name), nil, nil, nil)
+		if err != nil {
+			return err
+		}
+		if s.json {
+			return writeJSON(s.stdout, raw)
+		}
+		return writeString(s.stdout, "Pipeline "+cell(name, 0)+" unregistered.\n")
+	}
+}

@@ -60,6 +60,9 @@ type Versions struct {
 	// location.
 	Open func(ctx context.Context, source string) (io.ReadCloser, error)
 	Now  func() int64
+	// OnAdded, when set, is told of every new version (pipeline
+	// triggers).
+	OnAdded func(ctx context.Context, v Version)
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
@@ -108,6 +111,9 @@ func (s *Versions) Add(ctx context.Context, name, source string, profile []byte)
 	}
 	if created {
 		audit.Note(ctx, audit.Change{Action: "dataset.add_version", Resource: stored.URI(), After: stored.Digest})
+		if s.OnAdded != nil {
+			s.OnAdded(ctx, stored)
+		}
 	}
 	return stored, created, nil
 }

@@ -58,9 +58,19 @@ type Spec struct {
 	Params map[string]Param
 	// Concurrency bounds the steps running at once (default 4).
 	Concurrency int
-	Steps       []Step
+	// Schedule (cron) and Triggers (new versions of datasets) start runs
+	// of a pipeline registered in the server.
+	Schedule *Cron
+	Triggers []Trigger
+	Steps    []Step
 	// Order is the steps' indices in a dependency order.
 	Order []int
+}
+
+// Trigger starts a run of a registered pipeline when a new version of
+// the dataset is added.
+type Trigger struct {
+	Dataset string `yaml:"dataset" json:"dataset"`
 }
 
 // Param is a typed parameter.
@@ -119,6 +129,8 @@ type rawSpec struct {
 	Name        string           `yaml:"name"`
 	Params      map[string]Param `yaml:"params"`
 	Concurrency int              `yaml:"concurrency"`
+	Schedule    string           `yaml:"schedule"`
+	Triggers    []Trigger        `yaml:"triggers"`
 	Steps       []Step           `yaml:"steps"`
 }
 
@@ -134,7 +146,7 @@ func Parse(src []byte, known Ops) (*Spec, error) {
 	var doc yaml.Node
 	_ = yaml.Unmarshal(src, &doc)
 	lines := stepLines(&doc)
-	sp := &Spec{Name: raw.Name, Params: raw.Params, Concurrency: raw.Concurrency, Steps: raw.Steps}
+	sp := &Spec{Name: raw.Name, Params: raw.Params, Concurrency: raw.Concurrency, Steps: raw.Steps, Triggers: raw.Triggers}
 	var errs []string
 	bad := func(line int, format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
@@ -142,6 +154,18 @@ func Parse(src []byte, known Ops) (*Spec, error) {
 			msg = fmt.Sprintf("line %d: %s", line, msg)
 		}
 		errs = append(errs, msg)
+	}
+	if raw.Schedule != "" {
+		c, err := ParseCron(raw.Schedule)
+		if err != nil {
+			bad(0, "schedule: %v", err)
+		}
+		sp.Schedule = &c
+	}
+	for _, tr := range raw.Triggers {
+		if tr.Dataset == "" {
+			bad(0, "a trigger names a dataset: triggers: [{dataset: NAME}]")
+		}
 	}
 	if sp.Name == "" {
 		bad(0, "the pipeline needs a name")

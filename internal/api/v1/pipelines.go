@@ -144,3 +144,39 @@ func (s *Server) finishStep(r *http.Request) (any, error) {
 	res.RunID, res.Name = r.PathValue("id"), r.PathValue("step")
 	return struct{}{}, s.pipelines.Finish(r.Context(), req.Worker, res)
 }
+
+func (s *Server) registerPipeline(r *http.Request) (any, error) {
+	if s.scheduler == nil {
+		return nil, errNoPipelines
+	}
+	var req submitRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	p, err := s.scheduler.Register(r.Context(), req.Spec, req.Workdir, req.Params)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"pipeline": p}, nil
+}
+
+func (s *Server) listPipelines(r *http.Request) (any, error) {
+	if s.scheduler == nil {
+		return nil, errNoPipelines
+	}
+	ps, err := s.scheduler.Store.ListPipelines(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	if ps == nil {
+		ps = []pipeline.Registered{}
+	}
+	return map[string]any{"pipelines": ps}, nil
+}
+
+func (s *Server) unregisterPipeline(r *http.Request) (any, error) {
+	if s.scheduler == nil {
+		return nil, errNoPipelines
+	}
+	return struct{}{}, s.scheduler.Store.DeletePipeline(r.Context(), r.PathValue("name"))
+}

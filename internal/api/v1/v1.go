@@ -45,6 +45,7 @@ type Server struct {
 	predictions Predictions
 	datasets    *dataset.Versions
 	pipelines   *pipeline.Queue
+	scheduler   *pipeline.Scheduler
 	log         *slog.Logger
 }
 
@@ -59,6 +60,7 @@ type Options struct {
 	Predictions Predictions
 	Datasets    *dataset.Versions
 	Pipelines   *pipeline.Queue
+	Scheduler   *pipeline.Scheduler
 	Logger      *slog.Logger
 }
 
@@ -69,7 +71,7 @@ func New(o Options) *Server {
 	}
 	return &Server{reg: o.Registry, gov: o.Governance, lineage: o.Lineage, audit: o.Audit,
 		serving: o.Serving, predictions: o.Predictions, datasets: o.Datasets,
-		pipelines: o.Pipelines, log: o.Logger}
+		pipelines: o.Pipelines, scheduler: o.Scheduler, log: o.Logger}
 }
 
 // policyBodyLimit bounds a policy document.
@@ -106,6 +108,9 @@ func (s *Server) Register(r *middleware.Router) {
 	g.HandleFunc("GET "+v+"/datasets/{name}", middleware.Read, s.api(s.listDatasetVersions))
 	g.HandleFunc("GET "+v+"/datasets/{name}/versions/{version}", middleware.Read, s.api(s.getDatasetVersion))
 	g.HandleFunc("POST "+v+"/datasets/{name}/versions", middleware.Write, s.api(s.addDatasetVersion), middleware.BodyLimit(datasetBodyLimit))
+	g.HandleFunc("POST "+v+"/pipelines", middleware.Write, s.api(s.registerPipeline), middleware.BodyLimit(4<<20))
+	g.HandleFunc("GET "+v+"/pipelines", middleware.Read, s.api(s.listPipelines))
+	g.HandleFunc("DELETE "+v+"/pipelines/{name}", middleware.Write, s.api(s.unregisterPipeline))
 	g.HandleFunc("POST "+v+"/pipelines/runs", middleware.Write, s.api(s.submitPipeline), middleware.BodyLimit(4<<20))
 	g.HandleFunc("GET "+v+"/pipelines/runs", middleware.Read, s.api(s.listPipelineRuns))
 	g.HandleFunc("GET "+v+"/pipelines/runs/{id}", middleware.Read, s.api(s.getPipelineRun))

@@ -254,3 +254,80 @@ func (s *Store) FinishPipelineStep(ctx context.Context, r pipeline.StepRecord, w
 		return err
 	})
 }
+
+// SavePipeline implements pipeline.RegistryStore (insert or replace,
+// keeping the creation time and the last firing).
+func (s *Store) SavePipeline(ctx context.Context, p pipeline.Registered) error {
+	params, _ := json.Marshal(p.Params)
+	triggers, _ := json.Marshal(p.Triggers)
+	if p.Triggers == nil {
+		triggers = []byte("[]")
+	}
+	return s.write(ctx, func(t tx) error {
+		_, err := t.exec(ctx, `INSERT INTO pipelines (name, spec, workdir, params, schedule, triggers, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, workdir = excluded.workdir, params = excluded.params,
+				schedule = excluded.schedule, triggers = excluded.triggers, updated_at = excluded.updated_at`,
+			p.Name, p.Spec, p.Workdir, string(params), p.Schedule, string(triggers), p.CreatedAt, p.UpdatedAt)
+		return err
+	})
+}
+
+// ListPipelines implements pipeline.RegistryStore.
+func (s *Store) ListPipelines(ctx context.Context) ([]pipeline.Registered, error) {
+	var out []pipeline.Registered
+	err := s.read(ctx, func(t tx) error {
+		rows, err := t.query(ctx, `SELECT name, spec, workdir, params, schedule, triggers, created_at, updated_at, last_fired_at
+			FROM pipelines ORDER BY name`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p pipeline.Registered
+			var params, triggers string
+			if err := rows.Scan(&p.Name, &p.Spec, &p.Workdir, &params, &p.Schedule, &triggers, &p.CreatedAt, &p.UpdatedAt, &p.LastFiredAt); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(params), &p.Params); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(triggers), &p.Triggers); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// DeletePipeline implements pipeline.RegistryStore.
+func (s *Store) DeletePipeline(ctx context.Context, name string) error {
+	return s.write(ctx, func(t tx) error {
+		res, err := t.exec(ctx, `DELETE FROM pipelines WHERE name = ?`, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errdefs.NotFound("Pipeline '%s' is not registered", name)
+		}
+		return nil
+	})
+}
+
+// MarkPipelineFired implements pipeline.RegistryStore: a conditional
+// update, so one server of several fires a minute.
+func (s *Store) MarkPipelineFired(ctx context.Context, name string, minute int64) (bool, error) {
+	fired := false
+	err := s.write(ctx, func(t tx) error {
+		res, err := t.exec(ctx, `UPDATE pipelines SET last_fired_at = ? WHERE name = ? AND last_fired_at < ?`, minute, name, minute)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		fired = n == 1
+		return nil
+	})
+	return fired, err
+}
