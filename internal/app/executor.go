@@ -26,8 +26,8 @@ func (c localCoordinator) Claim(ctx context.Context, worker string, lease time.D
 	return c.q.Claim(ctx, worker, lease)
 }
 
-func (c localCoordinator) Heartbeat(ctx context.Context, runID, step, worker string, lease time.Duration) error {
-	return c.q.Heartbeat(ctx, runID, step, worker, lease)
+func (c localCoordinator) Heartbeat(ctx context.Context, runID, step, worker string, lease time.Duration, log string) error {
+	return c.q.Heartbeat(ctx, runID, step, worker, lease, log)
 }
 
 func (c localCoordinator) Finish(ctx context.Context, worker string, r pipeline.StepRecord) error {

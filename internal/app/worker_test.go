@@ -44,7 +44,7 @@ steps:
     run: echo hello > "$FERRY_OUTPUTS/a.txt"
     outputs: [a.txt]
   - name: b
-    run: sleep 2; tr a-z A-Z < ${{ steps.a.outputs.a.txt }} > "$FERRY_OUTPUTS/b.txt"
+    run: echo starting; sleep 2; tr a-z A-Z < ${{ steps.a.outputs.a.txt }} > "$FERRY_OUTPUTS/b.txt"; echo done
     outputs: [b.txt]
   - name: c
     run: cat ${{ steps.b.outputs.b.txt }}; grep -q HELLO ${{ steps.b.outputs.b.txt }}
@@ -75,6 +75,10 @@ steps:
 	}
 	stopB := startWorker(s.srv.URL, "worker-b")
 	defer stopB()
+	// Follow b's log as worker-b runs it: it streams until b ends.
+	if code, out := runCLI(s.srv.URL, "pipeline", "logs", id, "b", "--follow"); code != 0 || !strings.Contains(out, "starting") || !strings.Contains(out, "done") {
+		t.Fatalf("pipeline logs --follow: %d %q", code, out)
+	}
 	until(t, "the run to end", nil, func() bool {
 		run := mustOK(t, call(t, s.srv, "GET", "/api/v1/pipelines/runs/"+id, nil))["run"].(map[string]any)
 		return run["status"] == "succeeded" || run["status"] == "failed"

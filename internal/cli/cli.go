@@ -87,7 +87,7 @@ const Usage = `Usage:
   ferry predict --model URI --input FILE [--output FILE] [--keep-columns C,...] [--proba|--raw]
   ferry pipeline run FILE [--param NAME=VALUE]... [--no-cache]
   ferry pipeline submit FILE [--param NAME=VALUE]... [--follow]
-  ferry pipeline runs;  ferry pipeline show RUN_ID
+  ferry pipeline runs;  ferry pipeline show RUN_ID;  ferry pipeline logs RUN_ID STEP [--follow]
   ferry pipeline register FILE;  ferry pipeline list;  ferry pipeline unregister NAME
   ferry worker [--name NAME] [--lease 30s]
   ferry data add NAME FILE.csv
@@ -141,6 +141,7 @@ func commands() []command {
 		{group: "pipeline", name: "submit", usage: pipelineSubmitUsage, setup: pipelineSubmit},
 		{group: "pipeline", name: "runs", usage: pipelineRunsUsage, setup: pipelineRuns},
 		{group: "pipeline", name: "show", aliases: []string{"get"}, usage: pipelineShowUsage, setup: pipelineShow},
+		{group: "pipeline", name: "logs", usage: pipelineLogsUsage, setup: pipelineLogs},
 		{group: "pipeline", name: "register", usage: pipelineRegisterUsage, setup: pipelineRegister},
 		{group: "pipeline", name: "list", usage: pipelineListUsage, setup: pipelineList},
 		{group: "pipeline", name: "unregister", aliases: []string{"rm"}, usage: pipelineUnregisterUsage, setup: pipelineUnregister},

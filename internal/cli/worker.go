@@ -71,8 +71,10 @@ func (h httpCoordinator) stepPath(runID, step, verb string) string {
 	return "pipelines/runs/" + url.PathEscape(runID) + "/steps/" + url.PathEscape(step) + "/" + verb
 }
 
-func (h httpCoordinator) Heartbeat(ctx context.Context, runID, step, worker string, lease time.Duration) error {
-	_, err := h.c.callV1(ctx, "POST", h.stepPath(runID, step, "heartbeat"), nil, leaseBody(worker, lease), nil)
+func (h httpCoordinator) Heartbeat(ctx context.Context, runID, step, worker string, lease time.Duration, log string) error {
+	body := leaseBody(worker, lease)
+	body["log"] = log
+	_, err := h.c.callV1(ctx, "POST", h.stepPath(runID, step, "heartbeat"), nil, body, nil)
 	return h.conflict(err)
 }
 
@@ -397,5 +399,39 @@ func pipelineUnregister(*flag.FlagSet) func(ctx context.Context, s *session, arg
 			return writeJSON(s.stdout, raw)
 		}
 		return writeString(s.stdout, "Pipeline "+cell(name, 0)+" unregistered.\n")
+	}
+}
+
+const pipelineLogsUsage = `Usage: ferry pipeline logs RUN_ID STEP [--follow]
+
+Print a submitted run's step log; with --follow, keep printing what its
+worker reports until the step ends.
+`
+
+func pipelineLogs(fs *flag.FlagSet) func(ctx context.Context, s *session, args []string) error {
+	follow := fs.Bool("follow", false, "")
+	return func(ctx context.Context, s *session, args []string) error {
+		if len(args) != 2 {
+			return usagef("want RUN_ID STEP")
+		}
+		u := s.client.base + "/api/v1/pipelines/runs/" + url.PathEscape(args[0]) + "/steps/" + url.PathEscape(args[1]) + "/log"
+		if *follow {
+			u += "?follow=true"
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := s.client.http.Do(req)
+		if err != nil {
+			return &unreachableError{server: s.client.base, err: err}
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			return decodeError(resp.StatusCode, body)
+		}
+		_, err = io.Copy(s.stdout, resp.Body)
+		return err
 	}
 }

@@ -80,7 +80,7 @@ type QueueStore interface {
 	ClaimPipelineStep(ctx context.Context, worker string, now, leaseUntil int64) (run RunRecord, step StepRecord, ok bool, err error)
 	// HeartbeatPipelineStep extends worker's lease; errdefs.ErrConflict
 	// when the step is no longer worker's.
-	HeartbeatPipelineStep(ctx context.Context, runID, step, worker string, leaseUntil int64) error
+	HeartbeatPipelineStep(ctx context.Context, runID, step, worker string, leaseUntil int64, log string) error
 	FinishPipelineStep(ctx context.Context, result StepRecord, worker string, now int64) error
 	// Distributed says whether workers on other machines can share the
 	// store (Postgres), as opposed to an embedded database.
@@ -145,12 +145,16 @@ func (q *Queue) Claim(ctx context.Context, worker string, lease time.Duration) (
 	return q.Store.ClaimPipelineStep(ctx, worker, now.UnixMilli(), now.Add(lease).UnixMilli())
 }
 
-// Heartbeat extends a worker's lease on a step.
-func (q *Queue) Heartbeat(ctx context.Context, runID, step, worker string, lease time.Duration) error {
+// Heartbeat extends a worker's lease on a step and keeps the end of its
+// log so far.
+func (q *Queue) Heartbeat(ctx context.Context, runID, step, worker string, lease time.Duration, log string) error {
 	if err := checkWorker(worker, lease); err != nil {
 		return err
 	}
-	return q.Store.HeartbeatPipelineStep(ctx, runID, step, worker, q.now().Add(lease).UnixMilli())
+	if len(log) > MaxStepLog {
+		log = log[len(log)-MaxStepLog:]
+	}
+	return q.Store.HeartbeatPipelineStep(ctx, runID, step, worker, q.now().Add(lease).UnixMilli(), log)
 }
 
 // Finish records a worker's result for its step.

@@ -16,7 +16,9 @@ import (
 // the Queue in process, or its HTTP API for `ferry worker`.
 type Coordinator interface {
 	Claim(ctx context.Context, worker string, lease time.Duration) (RunRecord, StepRecord, bool, error)
-	Heartbeat(ctx context.Context, runID, step, worker string, lease time.Duration) error
+	// Heartbeat renews the lease and passes the end of the step's log so
+	// far (for readers following it).
+	Heartbeat(ctx context.Context, runID, step, worker string, lease time.Duration, log string) error
 	Finish(ctx context.Context, worker string, r StepRecord) error
 	// Download copies an output stored under key to a local file;
 	// Upload stores a local file under key.
@@ -142,7 +144,7 @@ func (w *Worker) runClaimed(ctx context.Context, run RunRecord, step StepRecord)
 			case <-sctx.Done():
 				return
 			case <-t.C:
-				if err := w.Coord.Heartbeat(sctx, run.ID, step.Name, w.Name, w.Lease); err != nil && sctx.Err() == nil {
+				if err := w.Coord.Heartbeat(sctx, run.ID, step.Name, w.Name, w.Lease, logTail(filepath.Join(dir, "logs", step.Name+".log"))); err != nil && sctx.Err() == nil {
 					w.Log.Warn("pipeline heartbeat", "worker", w.Name, "run", run.ID, "step", step.Name, "error", err.Error())
 					if errors.Is(err, errdefs.ErrConflict) {
 						cancel() // another worker has it now
@@ -165,12 +167,7 @@ func (w *Worker) runClaimed(ctx context.Context, run RunRecord, step StepRecord)
 	<-beat
 	res.Status, res.ExitCode, res.Error, res.CacheKey = r.Status, r.ExitCode, r.Error, r.CacheKey
 	res.Attempts = step.Attempts
-	if b, err := os.ReadFile(r.Log); err == nil {
-		if len(b) > MaxStepLog {
-			b = b[len(b)-MaxStepLog:]
-		}
-		res.Log = string(b)
-	}
+	res.Log = logTail(r.Log)
 	for _, o := range r.Outputs {
 		key := OutputKey(run.ID, step.Name, o.Name)
 		if err := w.Coord.Upload(ctx, key, o.Path); err != nil {
@@ -179,6 +176,18 @@ func (w *Worker) runClaimed(ctx context.Context, run RunRecord, step StepRecord)
 		res.Outputs = append(res.Outputs, Output{Name: o.Name, Path: key, SHA256: o.SHA256, Size: o.Size})
 	}
 	return res
+}
+
+// logTail reads the end of a step's log (at most MaxStepLog bytes).
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if len(b) > MaxStepLog {
+		b = b[len(b)-MaxStepLog:]
+	}
+	return string(b)
 }
 
 func contains(list []string, s string) bool {

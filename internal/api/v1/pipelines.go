@@ -66,30 +66,63 @@ func (s *Server) getPipelineRun(r *http.Request) (any, error) {
 	return map[string]any{"run": run}, nil
 }
 
-// getStepLog answers a step's log as text.
+// logPoll is how often a followed log is read again.
+const logPoll = 500 * time.Millisecond
+
+// getStepLog answers a step's log as text; with follow=true it streams
+// what its worker reports (with each heartbeat) until the step ends.
 func (s *Server) getStepLog(w http.ResponseWriter, r *http.Request) {
 	if s.pipelines == nil {
 		s.writeError(w, r, errNoPipelines)
 		return
 	}
-	run, err := s.pipelines.Store.GetPipelineRun(r.Context(), r.PathValue("id"))
+	follow := r.URL.Query().Get("follow") == "true"
+	step := func() (pipeline.StepRecord, error) {
+		run, err := s.pipelines.Store.GetPipelineRun(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return pipeline.StepRecord{}, err
+		}
+		for _, st := range run.Steps {
+			if st.Name == r.PathValue("step") {
+				return st, nil
+			}
+		}
+		return pipeline.StepRecord{}, errdefs.NotFound("Pipeline run '%s' has no step '%s'", run.ID, r.PathValue("step"))
+	}
+	st, err := step()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	for _, st := range run.Steps {
-		if st.Name == r.PathValue("step") {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			_, _ = io.WriteString(w, st.Log)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	sent := 0
+	flusher, _ := w.(http.Flusher)
+	for {
+		if len(st.Log) > sent {
+			_, _ = io.WriteString(w, st.Log[sent:])
+			sent = len(st.Log)
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+		if !follow || pipeline.Ended(st.Status) {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(logPoll):
+		}
+		if st, err = step(); err != nil {
 			return
 		}
 	}
-	s.writeError(w, r, errdefs.NotFound("Pipeline run '%s' has no step '%s'", run.ID, r.PathValue("step")))
 }
 
 type workerRequest struct {
 	Worker       string               `json:"worker"`
 	LeaseSeconds float64              `json:"lease_seconds"`
+	Log          string               `json:"log"`
 	Result       *pipeline.StepRecord `json:"result"`
 }
 
@@ -129,7 +162,7 @@ func (s *Server) heartbeatStep(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return struct{}{}, s.pipelines.Heartbeat(r.Context(), r.PathValue("id"), r.PathValue("step"), req.Worker,
-		time.Duration(req.LeaseSeconds*float64(time.Second)))
+		time.Duration(req.LeaseSeconds*float64(time.Second)), req.Log)
 }
 
 func (s *Server) finishStep(r *http.Request) (any, error) {

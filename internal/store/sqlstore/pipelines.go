@@ -168,10 +168,10 @@ func (s *Store) ClaimPipelineStep(ctx context.Context, worker string, now, lease
 }
 
 // HeartbeatPipelineStep implements pipeline.QueueStore.
-func (s *Store) HeartbeatPipelineStep(ctx context.Context, runID, step, worker string, leaseUntil int64) error {
+func (s *Store) HeartbeatPipelineStep(ctx context.Context, runID, step, worker string, leaseUntil int64, log string) error {
 	return s.write(ctx, func(t tx) error {
-		res, err := t.exec(ctx, `UPDATE pipeline_steps SET lease_until = ? WHERE run_id = ? AND name = ? AND worker = ? AND status = ?`,
-			leaseUntil, runID, step, worker, pipeline.StepRunning)
+		res, err := t.exec(ctx, `UPDATE pipeline_steps SET lease_until = ?, log = ? WHERE run_id = ? AND name = ? AND worker = ? AND status = ?`,
+			leaseUntil, log, runID, step, worker, pipeline.StepRunning)
 		if err != nil {
 			return err
 		}

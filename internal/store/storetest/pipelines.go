@@ -40,8 +40,11 @@ func RunPipelineQueue(t *testing.T, newStore func(t *testing.T) PipelineStore) {
 	if _, _, ok, _ := s.ClaimPipelineStep(ctx, "w2", 200, 1200); ok {
 		t.Fatal("a step was claimed twice while its lease lasts")
 	}
-	must(t, s.HeartbeatPipelineStep(ctx, "r1", "a", "w1", 2000))
-	wantErr(t, s.HeartbeatPipelineStep(ctx, "r1", "a", "w2", 2000), errdefs.ErrConflict)
+	must(t, s.HeartbeatPipelineStep(ctx, "r1", "a", "w1", 2000, "so far"))
+	if r, _ := s.GetPipelineRun(ctx, "r1"); r.Steps[0].Log != "so far" || r.Steps[0].LeaseUntil != 2000 {
+		t.Fatalf("heartbeat: %+v", r.Steps[0])
+	}
+	wantErr(t, s.HeartbeatPipelineStep(ctx, "r1", "a", "w2", 2000, ""), errdefs.ErrConflict)
 	// The lease ends: another worker takes the step; the first one's
 	// heartbeat and result are refused.
 	_, st, ok, err = s.ClaimPipelineStep(ctx, "w2", 2001, 3000)
@@ -49,7 +52,7 @@ func RunPipelineQueue(t *testing.T, newStore func(t *testing.T) PipelineStore) {
 	if !ok || st.Name != "a" || st.Attempts != 2 || st.Worker != "w2" {
 		t.Fatalf("after the lease: %v %+v", ok, st)
 	}
-	wantErr(t, s.HeartbeatPipelineStep(ctx, "r1", "a", "w1", 4000), errdefs.ErrConflict)
+	wantErr(t, s.HeartbeatPipelineStep(ctx, "r1", "a", "w1", 4000, ""), errdefs.ErrConflict)
 	wantErr(t, s.FinishPipelineStep(ctx, pipeline.StepRecord{RunID: "r1", Name: "a", Status: pipeline.StatusSucceeded}, "w1", 2500), errdefs.ErrConflict)
 	out := []pipeline.Output{{Name: "o.txt", Path: "pipelines/r1/a/o.txt", SHA256: "ab", Size: 2}}
 	must(t, s.FinishPipelineStep(ctx, pipeline.StepRecord{RunID: "r1", Name: "a", Status: pipeline.StatusSucceeded, Outputs: out, Log: "ok\n"}, "w2", 2500))
