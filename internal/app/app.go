@@ -119,6 +119,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	graph.Add(serving.LineageSource{Service: a.serving})
+	graph.Add(pipeline.LineageSource{Store: a.store})
 
 	router := middleware.NewRouter(middleware.RouterConfig{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
 		Auditor: auditor{log: a.audit, sync: a.store.Sync}})

@@ -130,6 +130,16 @@ func TestServerExecutor(t *testing.T) {
 	if code, out := runCLI(s.srv.URL, "pipeline", "runs"); code != 0 || !strings.Contains(out, "breast-cancer") || !strings.Contains(out, "succeeded") {
 		t.Fatalf("pipeline runs: %d %s", code, out)
 	}
+	// Lineage: the run produced the model version and the endpoint.
+	id := mustOK(t, call(t, s.srv, "GET", "/api/v1/pipelines/runs", nil))["runs"].([]any)[0].(map[string]any)["id"].(string)
+	lin := get(t, s.srv.URL+"/api/v1/lineage?uri=models:/cancer/1")
+	if !strings.Contains(lin, `"uri":"pipelines:/`+id+`"`) || !strings.Contains(lin, `"relation":"produced"`) {
+		t.Fatalf("the model's lineage lacks the pipeline run: %s", lin)
+	}
+	lin = get(t, s.srv.URL+"/api/v1/lineage?uri=pipelines:/"+id)
+	if !strings.Contains(lin, `"uri":"endpoints:/cancer"`) || !strings.Contains(lin, `"kind":"pipeline_run"`) {
+		t.Fatalf("the run's lineage: %s", lin)
+	}
 }
 
 // A registered pipeline starts when a new version of its dataset is

@@ -23,6 +23,7 @@ const (
 	KindRun          = "run"
 	KindModelVersion = "model_version"
 	KindEndpoint     = "endpoint"
+	KindPipelineRun  = "pipeline_run"
 )
 
 // Node is one thing in the graph, named by its URI: datasets:/NAME@DIGEST,
@@ -195,6 +196,8 @@ func kindOf(uri string) string {
 		return KindModelVersion
 	case strings.HasPrefix(uri, "endpoints:/"):
 		return KindEndpoint
+	case strings.HasPrefix(uri, "pipelines:/"):
+		return KindPipelineRun
 	}
 	return "unknown"
 }

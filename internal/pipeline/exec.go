@@ -47,6 +47,17 @@ type OpCall struct {
 	// to; Workdir the pipeline's directory.
 	Outputs, Workdir string
 	Log              io.Writer
+	// Link records what the step read or made, for lineage: relation
+	// "input" (a dataset version) or "output" (a model version, an
+	// endpoint), and its URI.
+	Link func(relation, uri string)
+}
+
+// Link is a lineage fact of a step: it read (input) or made (output) the
+// thing uri names.
+type Link struct {
+	Relation string `json:"relation"`
+	URI      string `json:"uri"`
 }
 
 // Ops are the operations `uses:` may name.
@@ -85,6 +96,9 @@ type StepResult struct {
 	Outputs  []Output  `json:"outputs,omitempty"`
 	// Log is the file holding the step's output, every attempt.
 	Log string `json:"log,omitempty"`
+	// Links are the step's lineage facts (built-in operations'), most
+	// recent attempt.
+	Links []Link `json:"links,omitempty"`
 }
 
 // Result is a pipeline run: succeeded when no step failed.
@@ -363,8 +377,10 @@ func (x *Executor) RunStep(ctx context.Context, sp *Spec, i int, params map[stri
 			r.ExitCode, err = x.command(ctx, s, run, env, outDir, logf)
 		} else {
 			octx, cancel := stepContext(ctx, s.Timeout)
+			r.Links = nil
 			err = x.Ops[s.Uses].Run(octx, OpCall{Step: s.Name, With: with, Params: params,
-				Outputs: outDir, Workdir: x.Workdir, Log: logf})
+				Outputs: outDir, Workdir: x.Workdir, Log: logf,
+				Link: func(rel, uri string) { r.Links = append(r.Links, Link{Relation: rel, URI: uri}) }})
 			if octx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 				err = fmt.Errorf("timed out after %s", s.Timeout)
 			}

@@ -61,6 +61,8 @@ type StepRecord struct {
 	Outputs []Output `json:"outputs,omitempty"`
 	// Log is the step's output (the end of it, at most MaxStepLog bytes).
 	Log string `json:"log,omitempty"`
+	// Links are what the step read or made (lineage).
+	Links []Link `json:"links,omitempty"`
 }
 
 // MaxStepLog bounds the log kept with a step.

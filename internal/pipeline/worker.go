@@ -165,7 +165,7 @@ func (w *Worker) runClaimed(ctx context.Context, run RunRecord, step StepRecord)
 	r := x.RunStep(sctx, sp, i, params, upstream)
 	cancel()
 	<-beat
-	res.Status, res.ExitCode, res.Error, res.CacheKey = r.Status, r.ExitCode, r.Error, r.CacheKey
+	res.Status, res.ExitCode, res.Error, res.CacheKey, res.Links = r.Status, r.ExitCode, r.Error, r.CacheKey, r.Links
 	res.Attempts = step.Attempts
 	res.Log = logTail(r.Log)
 	for _, o := range r.Outputs {

@@ -322,6 +322,7 @@ func (s serverOps) register(ctx context.Context, c pipeline.OpCall) error {
 		return err
 	}
 	fmt.Fprintf(c.Log, "registered version %d of model %s from %s\n", v, name, loc)
+	link(c, "output", fmt.Sprintf("models:/%s/%d", name, v))
 	return os.WriteFile(filepath.Join(c.Outputs, "version.txt"), []byte(strconv.FormatInt(v, 10)+"\n"), 0o644)
 }
 
@@ -421,6 +422,7 @@ func (s serverOps) deploy(ctx context.Context, c pipeline.OpCall) error {
 		return err
 	}
 	fmt.Fprintf(c.Log, "deployed %s at endpoint %s (%s)\n", uri, endpoint, strategy)
+	link(c, "output", "endpoints:/"+endpoint)
 	return nil
 }
 
@@ -486,6 +488,7 @@ func (l loadOp) Run(ctx context.Context, c pipeline.OpCall) error {
 		return err
 	}
 	fmt.Fprintf(c.Log, "loaded dataset %s version %d: %d rows, sha256 %s\n", v.Name, v.Version, v.Rows, v.Digest)
+	link(c, "input", v.URI())
 	return os.WriteFile(filepath.Join(c.Outputs, "dataset.json"), b, 0o644)
 }
 
@@ -505,4 +508,11 @@ func (s serverOps) logInput(ctx context.Context, a *args, runID string) error {
 		return fmt.Errorf("with.dataset_file: %w", err)
 	}
 	return s.srv.LogInput(ctx, runID, l.MLflow)
+}
+
+// link records a lineage fact when the executor asks for them.
+func link(c pipeline.OpCall, relation, uri string) {
+	if c.Link != nil {
+		c.Link(relation, uri)
+	}
 }

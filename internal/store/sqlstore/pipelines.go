@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/pipeline"
 )
 
 const pipelineStepColumns = `run_id, name, position, deps, status, attempts, worker, lease_until, started_at, ended_at,
-	exit_code, error, cache_key, outputs, log`
+	exit_code, error, cache_key, outputs, log, links`
 
 // Distributed implements pipeline.QueueStore: Postgres is shared by
 // workers on several machines; an embedded SQLite file is not.
@@ -54,12 +55,15 @@ func scanPipelineRun(row interface{ Scan(...any) error }) (pipeline.RunRecord, e
 
 func scanPipelineStep(row interface{ Scan(...any) error }) (pipeline.StepRecord, error) {
 	var st pipeline.StepRecord
-	var deps, outputs string
+	var deps, outputs, links string
 	if err := row.Scan(&st.RunID, &st.Name, &st.Position, &deps, &st.Status, &st.Attempts, &st.Worker, &st.LeaseUntil,
-		&st.StartedAt, &st.EndedAt, &st.ExitCode, &st.Error, &st.CacheKey, &outputs, &st.Log); err != nil {
+		&st.StartedAt, &st.EndedAt, &st.ExitCode, &st.Error, &st.CacheKey, &outputs, &st.Log, &links); err != nil {
 		return st, err
 	}
 	if err := json.Unmarshal([]byte(deps), &st.Deps); err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal([]byte(links), &st.Links); err != nil {
 		return st, err
 	}
 	return st, json.Unmarshal([]byte(outputs), &st.Outputs)
@@ -191,6 +195,13 @@ func (s *Store) FinishPipelineStep(ctx context.Context, r pipeline.StepRecord, w
 	if r.Outputs == nil {
 		outputs = []byte("[]")
 	}
+	links, err := json.Marshal(r.Links)
+	if err != nil {
+		return err
+	}
+	if r.Links == nil {
+		links = []byte("[]")
+	}
 	return s.write(ctx, func(t tx) error {
 		// Lock the run: steps finishing at once update readiness in turn.
 		var status string
@@ -201,8 +212,8 @@ func (s *Store) FinishPipelineStep(ctx context.Context, r pipeline.StepRecord, w
 			return err
 		}
 		res, err := t.exec(ctx, `UPDATE pipeline_steps SET status = ?, ended_at = ?, exit_code = ?, error = ?, cache_key = ?,
-				outputs = ?, log = ?, lease_until = 0 WHERE run_id = ? AND name = ? AND worker = ? AND status = ?`,
-			r.Status, now, r.ExitCode, r.Error, r.CacheKey, string(outputs), r.Log, r.RunID, r.Name, worker, pipeline.StepRunning)
+				outputs = ?, log = ?, links = ?, lease_until = 0 WHERE run_id = ? AND name = ? AND worker = ? AND status = ?`,
+			r.Status, now, r.ExitCode, r.Error, r.CacheKey, string(outputs), r.Log, string(links), r.RunID, r.Name, worker, pipeline.StepRunning)
 		if err != nil {
 			return err
 		}
@@ -330,4 +341,33 @@ func (s *Store) MarkPipelineFired(ctx context.Context, name string, minute int64
 		return nil
 	})
 	return fired, err
+}
+
+// PipelineRunsLinking returns the submitted runs whose steps read or
+// made the thing uri names (lineage).
+func (s *Store) PipelineRunsLinking(ctx context.Context, uri string) ([]string, error) {
+	needle, _ := json.Marshal(uri)
+	var out []string
+	err := s.read(ctx, func(t tx) error {
+		rows, err := t.query(ctx, `SELECT DISTINCT run_id FROM pipeline_steps WHERE links LIKE ? ESCAPE '\' ORDER BY run_id`,
+			"%"+likeEscape(string(needle))+"%")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// likeEscape escapes LIKE's wildcards (and the escape character).
+func likeEscape(v string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(v)
 }

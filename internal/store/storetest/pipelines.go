@@ -13,6 +13,7 @@ import (
 // PipelineStore is what the pipeline-queue suite exercises.
 type PipelineStore interface {
 	pipeline.QueueStore
+	PipelineRunsLinking(ctx context.Context, uri string) ([]string, error)
 }
 
 // RunPipelineQueue runs the pipeline-queue conformance suite: claims,
@@ -82,7 +83,15 @@ func RunPipelineQueue(t *testing.T, newStore func(t *testing.T) PipelineStore) {
 	if s := status(got); s != "a=succeeded b=failed c=upstream_failed d=running running" {
 		t.Fatalf("after b failed: %s", s)
 	}
-	must(t, s.FinishPipelineStep(ctx, pipeline.StepRecord{RunID: "r1", Name: "d", Status: pipeline.StatusSucceeded}, "w1", 3300))
+	links := []pipeline.Link{{Relation: "input", URI: "datasets:/cancer@ab%_"}, {Relation: "output", URI: "models:/cancer/3"}}
+	must(t, s.FinishPipelineStep(ctx, pipeline.StepRecord{RunID: "r1", Name: "d", Status: pipeline.StatusSucceeded, Links: links}, "w1", 3300))
+	for uri, want := range map[string]int{"datasets:/cancer@ab%_": 1, "models:/cancer/3": 1, "models:/cancer/33": 0, "datasets:/cancer@ab": 0, "%": 0} {
+		ids, err := s.PipelineRunsLinking(ctx, uri)
+		must(t, err)
+		if len(ids) != want {
+			t.Fatalf("runs linking %s: %v", uri, ids)
+		}
+	}
 	got, _ = s.GetPipelineRun(ctx, "r1")
 	if s := status(got); s != "a=succeeded b=failed c=upstream_failed d=succeeded failed" || got.EndedAt != 3300 {
 		t.Fatalf("the end: %s", s)

@@ -29,6 +29,7 @@ CREATE TABLE pipeline_steps (
     cache_key   TEXT    NOT NULL DEFAULT '',
     outputs     TEXT    NOT NULL DEFAULT '[]',
     log         TEXT    NOT NULL DEFAULT '',
+    links       TEXT    NOT NULL DEFAULT '[]',
     PRIMARY KEY (run_id, name)
 );
 CREATE INDEX pipeline_steps_claim ON pipeline_steps (status, lease_until);
