@@ -1,12 +1,15 @@
 package app_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // TestDatasets: ferry data add stores content-addressed versions checked
@@ -167,5 +170,62 @@ steps:
 	}
 	if code, out := runCLI(s.srv.URL, "pipeline", "run", file); code != 0 || !strings.Contains(out, ": 3 succeeded;") {
 		t.Fatalf("after a new dataset version: %s", out)
+	}
+}
+
+type pqRow struct {
+	X     float64 `parquet:"x"`
+	Label string  `parquet:"label"`
+}
+
+// A Parquet dataset is versioned, profiled, validated and loaded into a
+// pipeline like a CSV one.
+func TestParquetDataset(t *testing.T) {
+	s := &testServer{t: t, dir: t.TempDir()}
+	s.start()
+	defer s.stop()
+	work := t.TempDir()
+	var rows []pqRow
+	for i := range 500 {
+		rows = append(rows, pqRow{X: float64(i) / 10, Label: []string{"a", "b"}[i%2]})
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[pqRow](&buf)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(work, "data.parquet")
+	_ = os.WriteFile(file, buf.Bytes(), 0o644)
+	if code, out := runCLI(s.srv.URL, "data", "add", "pq", file); code != 0 || !strings.Contains(out, "500 rows, 2 columns") {
+		t.Fatalf("data add: %d %s", code, out)
+	}
+	v := mustOK(t, call(t, s.srv, "GET", "/api/v1/datasets/pq/versions/1", nil))["version"].(map[string]any)
+	if v["format"] != "parquet" {
+		t.Fatalf("version: %v", v)
+	}
+	code, out := runCLI(s.srv.URL, "data", "suggest", "pq")
+	if code != 0 || !strings.Contains(out, "label") {
+		t.Fatalf("suggest: %d %s", code, out)
+	}
+	suite := filepath.Join(work, "suite.yaml")
+	_ = os.WriteFile(suite, []byte(out), 0o644)
+	if code, out := runCLI(s.srv.URL, "data", "validate", "pq", suite); code != 0 {
+		t.Fatalf("validate: %d %s", code, out)
+	}
+	p := filepath.Join(work, "p.yaml")
+	_ = os.WriteFile(p, []byte(`name: pq
+steps:
+  - {name: load, uses: load, with: {dataset: pq}, outputs: [data.csv, dataset.json]}
+  - {name: head, run: 'head -2 ${{ steps.load.outputs.data.csv }} > "$FERRY_OUTPUTS/head.txt"', outputs: [head.txt]}
+`), 0o644)
+	runDir := filepath.Join(work, "run")
+	if code, out := runCLI(s.srv.URL, "pipeline", "run", p, "--run-dir", runDir); code != 0 {
+		t.Fatalf("pipeline: %d %s", code, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(runDir, "outputs", "head", "head.txt")); string(b) != "x,label\n0,a\n" {
+		t.Fatalf("loaded CSV starts %q", b)
 	}
 }

@@ -18,14 +18,15 @@ import (
 	"github.com/ferry-ml/ferry/internal/validate"
 )
 
-const dataAddUsage = `Usage: ferry data add NAME FILE.csv
+const dataAddUsage = `Usage: ferry data add NAME FILE.csv|FILE.parquet
 
 Add a version of dataset NAME: the file is profiled here in one streaming
 pass (schema, nulls, distinct counts, min/max/mean/std, quantiles,
 histograms, top categories), uploaded to the server's artifact store under
 its SHA-256 digest, and registered; the server checks the bytes against
 the digest. Adding the same bytes again returns the existing version.
-Malformed rows are errors with their line numbers.
+Malformed rows are errors with their line numbers. A flat Parquet file is
+profiled from its values (validation and pipelines read it as CSV).
 `
 
 const dataListUsage = `Usage: ferry data list [NAME]
@@ -71,7 +72,21 @@ func dataAdd(*flag.FlagSet) func(ctx context.Context, s *session, args []string)
 			return err
 		}
 		defer f.Close()
-		prof, err := dataset.ProfileCSV(ctx, f, dataset.Options{})
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		magic := make([]byte, 4)
+		n, _ := io.ReadFull(f, magic)
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		var prof *dataset.Profile
+		if dataset.IsParquet(magic[:n]) {
+			prof, err = dataset.ProfileParquet(ctx, f, st.Size())
+		} else {
+			prof, err = dataset.ProfileCSV(ctx, f, dataset.Options{})
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
@@ -215,7 +230,35 @@ func dataDiff(*flag.FlagSet) func(ctx context.Context, s *session, args []string
 	}
 }
 
-// openVersion streams a version's file from the artifact store.
+// openCSV streams a version as CSV (a Parquet version converted).
+func openCSV(ctx context.Context, c *client, v dataset.Version) (io.ReadCloser, error) {
+	rc, err := openVersion(ctx, c, v)
+	if err != nil || v.Format != "parquet" {
+		return rc, err
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp("", "ferry-dataset-*.parquet")
+	if err != nil {
+		return nil, err
+	}
+	n, err := io.Copy(tmp, rc)
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		err := dataset.ParquetToCSV(ctx, tmp, n, pw)
+		tmp.Close()
+		os.Remove(tmp.Name())
+		pw.CloseWithError(err)
+	}()
+	return pr, nil
+}
+
+// openVersion streams a version's file (its bytes as stored) from the
+// artifact store.
 func openVersion(ctx context.Context, c *client, v dataset.Version) (io.ReadCloser, error) {
 	key, ok := tracking.ArtifactKey(v.Source)
 	if !ok {
@@ -254,7 +297,7 @@ func dataValidate(*flag.FlagSet) func(ctx context.Context, s *session, args []st
 		if err != nil {
 			return err
 		}
-		rc, err := openVersion(ctx, s.client, v)
+		rc, err := openCSV(ctx, s.client, v)
 		if err != nil {
 			return err
 		}
@@ -299,7 +342,7 @@ func dataSuggest(*flag.FlagSet) func(ctx context.Context, s *session, args []str
 		if err != nil {
 			return err
 		}
-		rc, err := openVersion(ctx, s.client, v)
+		rc, err := openCSV(ctx, s.client, v)
 		if err != nil {
 			return err
 		}

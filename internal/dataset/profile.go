@@ -35,6 +35,8 @@ type Profile struct {
 	Digest string `json:"digest"`
 	// Size is the number of input bytes.
 	Size int64 `json:"size"`
+	// Format is "parquet" for a Parquet file ("" or "csv": CSV).
+	Format string `json:"format,omitempty"`
 	// Rows counts data rows (the header and blank lines excluded).
 	Rows    int64           `json:"rows"`
 	Columns []ColumnProfile `json:"columns"`

@@ -103,7 +103,11 @@ func (s *Versions) Add(ctx context.Context, name, source string, profile []byte)
 	if got := hex.EncodeToString(h.Sum(nil)); got != p.Digest || n != p.Size {
 		return Version{}, false, errdefs.InvalidArgument("The file at %s (%d bytes, sha256 %s) is not the one profiled (%d bytes, sha256 %s).", source, n, got, p.Size, p.Digest)
 	}
-	v := Version{Name: name, Digest: p.Digest, Source: source, Format: "csv", Size: p.Size, Rows: p.Rows,
+	format := "csv"
+	if p.Format == "parquet" {
+		format = "parquet"
+	}
+	v := Version{Name: name, Digest: p.Digest, Source: source, Format: format, Size: p.Size, Rows: p.Rows,
 		Schema: p.Schema(), Profile: profile, CreatedAt: s.Now(), CreatedBy: audit.Actor(ctx)}
 	stored, created, err := s.Store.CreateDatasetVersion(ctx, v)
 	if err != nil {

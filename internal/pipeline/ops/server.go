@@ -463,20 +463,39 @@ func (l loadOp) Run(ctx context.Context, c pipeline.OpCall) error {
 		return err
 	}
 	defer rc.Close()
-	f, err := os.Create(filepath.Join(c.Outputs, "data.csv"))
+	raw := filepath.Join(c.Outputs, "data.csv")
+	if v.Format == "parquet" {
+		raw = filepath.Join(c.Outputs, ".data.parquet")
+	}
+	f, err := os.Create(raw)
 	if err != nil {
 		return err
 	}
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), rc); err != nil {
+	n, err := io.Copy(io.MultiWriter(f, h), rc)
+	if err != nil {
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != v.Digest {
+		f.Close()
 		return fmt.Errorf("dataset %s version %d: the downloaded file's sha256 %s is not the version's %s", v.Name, v.Version, got, v.Digest)
+	}
+	if v.Format == "parquet" { // the steps after read CSV
+		out, err := os.Create(filepath.Join(c.Outputs, "data.csv"))
+		if err == nil {
+			err = dataset.ParquetToCSV(ctx, f, n, out)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+		}
+		f.Close()
+		os.Remove(raw)
+		if err != nil {
+			return err
+		}
+	} else if err := f.Close(); err != nil {
+		return err
 	}
 	var p dataset.Profile
 	if err := json.Unmarshal(v.Profile, &p); err != nil {
