@@ -293,19 +293,11 @@ func dataValidate(*flag.FlagSet) func(ctx context.Context, s *session, args []st
 		if err != nil {
 			return fmt.Errorf("%s: %w", args[1], err)
 		}
-		v, _, _, err := getVersion(ctx, s.client, args[0])
+		v, rows, closer, err := versionRows(ctx, s.client, args[0])
 		if err != nil {
 			return err
 		}
-		rc, err := openCSV(ctx, s.client, v)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		rows, err := validate.NewCSVRows(rc)
-		if err != nil {
-			return err
-		}
+		defer closer.Close()
 		rep, err := validate.Validate(ctx, suite, rows, validate.Options{})
 		if err != nil {
 			return err
@@ -338,19 +330,11 @@ func dataSuggest(*flag.FlagSet) func(ctx context.Context, s *session, args []str
 		if err != nil {
 			return err
 		}
-		v, _, _, err := getVersion(ctx, s.client, ref)
+		v, rows, closer, err := versionRows(ctx, s.client, ref)
 		if err != nil {
 			return err
 		}
-		rc, err := openCSV(ctx, s.client, v)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		rows, err := validate.NewCSVRows(rc)
-		if err != nil {
-			return err
-		}
+		defer closer.Close()
 		suite, err := validate.Infer(ctx, rows, validate.InferOptions{Name: v.Name})
 		if err != nil {
 			return err
@@ -364,4 +348,22 @@ func dataSuggest(*flag.FlagSet) func(ctx context.Context, s *session, args []str
 		buf.Write(b)
 		return writeString(s.stdout, buf.String())
 	}
+}
+
+// versionRows opens a dataset version's rows for validation.
+func versionRows(ctx context.Context, c *client, ref string) (dataset.Version, *validate.CSVRows, io.Closer, error) {
+	v, _, _, err := getVersion(ctx, c, ref)
+	if err != nil {
+		return v, nil, nil, err
+	}
+	rc, err := openCSV(ctx, c, v)
+	if err != nil {
+		return v, nil, nil, err
+	}
+	rows, err := validate.NewCSVRows(rc)
+	if err != nil {
+		rc.Close()
+		return v, nil, nil, err
+	}
+	return v, rows, rc, nil
 }

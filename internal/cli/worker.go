@@ -181,24 +181,14 @@ func pipelineSubmit(fs *flag.FlagSet) func(ctx context.Context, s *session, args
 	workdir := fs.String("workdir", "", "")
 	follow := fs.Bool("follow", false, "")
 	return func(ctx context.Context, s *session, args []string) error {
-		file, err := oneArg(args, "FILE")
+		body, err := specBody(args, *workdir, params)
 		if err != nil {
 			return err
-		}
-		spec, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		if *workdir == "" {
-			if *workdir, err = filepath.Abs(filepath.Dir(file)); err != nil {
-				return err
-			}
 		}
 		var out struct {
 			Run pipeline.RunRecord `json:"run"`
 		}
-		raw, err := s.client.callV1(ctx, "POST", "pipelines/runs", nil,
-			map[string]any{"spec": string(spec), "workdir": *workdir, "params": map[string]string(params)}, &out)
+		raw, err := s.client.callV1(ctx, "POST", "pipelines/runs", nil, body, &out)
 		if err != nil {
 			return err
 		}
@@ -318,24 +308,14 @@ func pipelineRegister(fs *flag.FlagSet) func(ctx context.Context, s *session, ar
 	fs.Var(params, "param", "")
 	workdir := fs.String("workdir", "", "")
 	return func(ctx context.Context, s *session, args []string) error {
-		file, err := oneArg(args, "FILE")
+		body, err := specBody(args, *workdir, params)
 		if err != nil {
 			return err
-		}
-		spec, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		if *workdir == "" {
-			if *workdir, err = filepath.Abs(filepath.Dir(file)); err != nil {
-				return err
-			}
 		}
 		var out struct {
 			Pipeline pipeline.Registered `json:"pipeline"`
 		}
-		raw, err := s.client.callV1(ctx, "POST", "pipelines", nil,
-			map[string]any{"spec": string(spec), "workdir": *workdir, "params": map[string]string(params)}, &out)
+		raw, err := s.client.callV1(ctx, "POST", "pipelines", nil, body, &out)
 		if err != nil {
 			return err
 		}
@@ -434,4 +414,23 @@ func pipelineLogs(fs *flag.FlagSet) func(ctx context.Context, s *session, args [
 		_, err = io.Copy(s.stdout, resp.Body)
 		return err
 	}
+}
+
+// specBody reads a pipeline file (the one argument) into the body of a
+// submission or registration; workdir defaults to the file's directory.
+func specBody(args []string, workdir string, params paramFlags) (map[string]any, error) {
+	file, err := oneArg(args, "FILE")
+	if err != nil {
+		return nil, err
+	}
+	spec, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if workdir == "" {
+		if workdir, err = filepath.Abs(filepath.Dir(file)); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"spec": string(spec), "workdir": workdir, "params": map[string]string(params)}, nil
 }
