@@ -10,6 +10,7 @@ import (
 type binned struct {
 	rows, cols int
 	cuts       [][]float32 // per feature, ascending split thresholds
+	cat        []bool      // per feature: categorical, one bin per code
 	bins       []uint16    // bins[f*rows+r]; missing is len(cuts[f])+1
 	off        []int       // histogram offset of each feature
 	slots      int         // histogram slots in all: Σ (len(cuts[f]) + 2)
@@ -68,7 +69,7 @@ func makeCuts(vals []float32, maxBin int) []float32 {
 // features in parallel.
 func binMatrix(d *Dataset, maxBin, workers int) *binned {
 	n, nf := d.Rows, d.Cols
-	b := &binned{rows: n, cols: nf, cuts: make([][]float32, nf), bins: make([]uint16, n*nf), off: make([]int, nf)}
+	b := &binned{rows: n, cols: nf, cuts: make([][]float32, nf), cat: make([]bool, nf), bins: make([]uint16, n*nf), off: make([]int, nf)}
 	parallelFor(nf, workers, func(f int) {
 		vals := make([]float32, 0, n)
 		for r := range n {
@@ -77,7 +78,15 @@ func binMatrix(d *Dataset, maxBin, workers int) *binned {
 			}
 		}
 		slices.Sort(vals)
-		cuts := makeCuts(vals, maxBin)
+		var cuts []float32
+		if isCat(d, f) {
+			b.cat[f] = true
+			if len(vals) > 0 {
+				cuts = catCuts(int(vals[len(vals)-1]))
+			}
+		} else {
+			cuts = makeCuts(vals, maxBin)
+		}
 		b.cuts[f] = cuts
 		col := b.bins[f*n : (f+1)*n]
 		missing := uint16(len(cuts) + 1)

@@ -17,6 +17,17 @@
 // takes the same path in training as in XGBoost's predictor, which tests
 // float32(x) < split_condition.
 //
+// Columns marked in Dataset.Categorical hold category codes 0..63 (NaN
+// missing) and get categorical splits: each code is a bin of its own;
+// a feature with at most MaxCatToOnehot codes is split one category
+// against the rest, a larger one at the best prefix of its categories
+// sorted by G/(H+λ), with missing values tried on both sides. The model
+// file marks the feature "c" in feature_types and writes the split as
+// XGBoost 1.7 does (split_type 1 and the set in categories,
+// categories_nodes/_segments/_sizes): a category in the set goes right,
+// every other one — unseen, negative, too large — goes left, missing
+// takes the default direction.
+//
 // The result is deterministic: the same data and Params give the same
 // model bytes whatever GOMAXPROCS is.
 package gbdt

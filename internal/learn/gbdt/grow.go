@@ -24,6 +24,8 @@ type grower struct {
 type split struct {
 	feat, bin      int
 	defLeft        bool
+	cat            bool   // a categorical split: set goes right
+	set            catSet // categories going right
 	gain           float64
 	gl, hl, gr, hr float64
 }
@@ -79,20 +81,32 @@ func (g *grower) best(h []gh, G, H float64) (split, bool) {
 	parent := g.score(G, H)
 	var bs split
 	found := false
-	try := func(f, bin int, defLeft bool, gl, hl float64) {
+	consider := func(s split) {
+		gl, hl := s.gl, s.hl
 		gr, hr := G-gl, H-hl
 		if hl < mcw || hr < mcw || hl <= 0 || hr <= 0 {
 			return
 		}
 		gain := gl*gl/(hl+g.p.Lambda) + gr*gr/(hr+g.p.Lambda) - parent
 		if !found || gain > bs.gain {
-			bs = split{feat: f, bin: bin, defLeft: defLeft, gain: gain, gl: gl, hl: hl, gr: gr, hr: hr}
+			s.gain, s.gr, s.hr = gain, gr, hr
+			bs = s
 			found = true
 		}
+	}
+	try := func(f, bin int, defLeft bool, gl, hl float64) {
+		consider(split{feat: f, bin: bin, defLeft: defLeft, gl: gl, hl: hl})
+	}
+	tryCat := func(f int, set catSet, defLeft bool, gl, hl float64) {
+		consider(split{feat: f, cat: true, set: set, defLeft: defLeft, gl: gl, hl: hl})
 	}
 	for _, f := range g.feats {
 		nb := b.nbins(f)
 		hf := h[b.off[f] : b.off[f]+nb+1]
+		if b.cat[f] {
+			g.bestCat(f, hf, G, H, tryCat)
+			continue
+		}
 		miss := hf[nb]
 		var gl, hl float64
 		for bin := 0; bin < nb-1; bin++ {
@@ -151,14 +165,17 @@ func (g *grower) expand(id int32, rows []int32, h []gh, G, H float64, depth int)
 	}
 	f := s.feat
 	n.feat, n.bin, n.defLeft, n.gain = int32(f), int32(s.bin), s.defLeft, s.gain
-	n.cond = g.b.cuts[f][s.bin]
+	n.cat, n.set = s.cat, s.set
+	if !s.cat {
+		n.cond = g.b.cuts[f][s.bin]
+	}
 	// Stable partition: left rows stay in front, right rows go through scratch.
 	col := g.b.bins[f*g.b.rows : (f+1)*g.b.rows]
 	missing := uint16(g.b.nbins(f))
 	nl, nr := 0, 0
 	for _, r := range rows {
 		bin := col[r]
-		if (bin == missing && s.defLeft) || (bin != missing && int(bin) <= s.bin) {
+		if n.goesLeftBin(int(bin), int(missing)) {
 			rows[nl] = r
 			nl++
 		} else {

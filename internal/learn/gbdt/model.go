@@ -14,7 +14,8 @@ type Model struct {
 	baseMargin   float32 // its margin: logit for binary:logistic
 	trees        []tree
 	featureNames []string
-	best         int // best iteration after early stopping; -1 without
+	categorical  []bool // nil, or per feature: split as categories
+	best         int    // best iteration after early stopping; -1 without
 }
 
 // Objective is the model's objective.

@@ -47,6 +47,11 @@ type Params struct {
 	// and keeps only the rounds up to the best one. 0 disables it; it
 	// needs a validation set.
 	EarlyStoppingRounds int
+	// MaxCatToOnehot: a categorical feature (Dataset.Categorical) with at
+	// most this many category codes is split one category against the
+	// rest; one with more by the best prefix of its categories sorted by
+	// G/(H+λ). 0 always uses the latter.
+	MaxCatToOnehot int
 }
 
 // DefaultParams returns XGBoost's defaults for the objective, with 100
@@ -63,6 +68,7 @@ func DefaultParams(obj Objective) Params {
 		Subsample:       1,
 		ColsampleByTree: 1,
 		BaseScore:       math.NaN(),
+		MaxCatToOnehot:  4,
 	}
 }
 
@@ -99,6 +105,8 @@ func (p *Params) check() error {
 		return bad("EarlyStoppingRounds", p.EarlyStoppingRounds, "≥ 0")
 	case p.NumClass < 0 || p.NumClass > 1<<16:
 		return bad("NumClass", p.NumClass, "0..65536")
+	case p.MaxCatToOnehot < 0 || p.MaxCatToOnehot > MaxCategories:
+		return bad("MaxCatToOnehot", p.MaxCatToOnehot, "0..64")
 	case math.IsInf(p.BaseScore, 0):
 		return bad("BaseScore", p.BaseScore, "finite, or NaN for the default")
 	}

@@ -26,6 +26,9 @@ func Train(ctx context.Context, train *Dataset, valid *Dataset, p Params) (*Mode
 	if err := check(train, "training", 0); err != nil {
 		return nil, err
 	}
+	if err := checkCategories(train); err != nil {
+		return nil, err
+	}
 	if valid != nil {
 		if err := check(valid, "validation", train.Cols); err != nil {
 			return nil, err
@@ -55,6 +58,7 @@ func Train(ctx context.Context, train *Dataset, valid *Dataset, p Params) (*Mode
 		nfeat:        train.Cols,
 		baseScore:    float32(base),
 		featureNames: slices.Clone(train.FeatureNames),
+		categorical:  slices.Clone(train.Categorical),
 		best:         -1,
 	}
 	m.baseMargin = m.baseScore

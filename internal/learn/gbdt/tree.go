@@ -8,10 +8,38 @@ type treeNode struct {
 	bin         int32   // a row goes left iff its bin ≤ bin (missing: defLeft)
 	cond        float32 // split threshold: float32(x) < cond goes left
 	defLeft     bool
+	cat         bool    // categorical split: categories in set go right
+	set         catSet  // the categories going right
 	leaf        float32 // leaf value (weight × learning rate)
 	weight      float64 // −G/(H+λ), unscaled
 	gain        float64 // loss change of the split
 	hess        float64 // hessian sum
+}
+
+// goesLeftBin reports whether a row in bin (missing: the missing bin)
+// goes to the left child.
+func (n *treeNode) goesLeftBin(bin, missing int) bool {
+	switch {
+	case bin == missing:
+		return n.defLeft
+	case n.cat:
+		return !n.set.has(bin)
+	default:
+		return bin <= int(n.bin)
+	}
+}
+
+// goesLeft reports whether raw value x goes to the left child, as
+// XGBoost's predictor decides.
+func (n *treeNode) goesLeft(x float64) bool {
+	switch {
+	case x != x:
+		return n.defLeft
+	case n.cat:
+		return !n.set.goesRight(x)
+	default:
+		return float32(x) < n.cond
+	}
 }
 
 // tree is one regression tree of the ensemble.
@@ -29,17 +57,9 @@ func (t *tree) predict(row []float64) float32 {
 		if n.left < 0 {
 			return n.leaf
 		}
-		x := row[n.feat]
-		switch {
-		case x != x:
-			if n.defLeft {
-				i = n.left
-			} else {
-				i = n.right
-			}
-		case float32(x) < n.cond:
+		if n.goesLeft(row[n.feat]) {
 			i = n.left
-		default:
+		} else {
 			i = n.right
 		}
 	}
@@ -54,17 +74,9 @@ func (t *tree) predictBinned(b *binned, r int) float32 {
 			return n.leaf
 		}
 		f := int(n.feat)
-		bin := int(b.bins[f*b.rows+r])
-		switch {
-		case bin == b.nbins(f):
-			if n.defLeft {
-				i = n.left
-			} else {
-				i = n.right
-			}
-		case bin <= int(n.bin):
+		if n.goesLeftBin(int(b.bins[f*b.rows+r]), b.nbins(f)) {
 			i = n.left
-		default:
+		} else {
 			i = n.right
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -32,9 +33,15 @@ func (m *Model) WriteXGBoostJSON(w io.Writer) error {
 		jw.str(n)
 	}
 	jw.raw(`],"feature_types":[`)
-	for i := range m.featureNames {
-		jw.comma(i)
-		jw.str("float")
+	if len(m.featureNames) != 0 || slices.Contains(m.categorical, true) {
+		for i := range m.nfeat {
+			jw.comma(i)
+			if i < len(m.categorical) && m.categorical[i] {
+				jw.str("c")
+			} else {
+				jw.str("float")
+			}
+		}
 	}
 	jw.raw(`],"gradient_booster":{"model":{"gbtree_model_param":{"num_parallel_tree":"1","num_trees":`)
 	jw.str(strconv.Itoa(len(m.trees)))
@@ -93,7 +100,7 @@ func (m *Model) writeTree(jw *jsonWriter, id int) {
 	leaf := func(n *treeNode) bool { return n.left < 0 }
 	jw.raw("{")
 	arr("base_weights", func(n *treeNode) string { return f64(n.weight) })
-	jw.raw(`"categories":[],"categories_nodes":[],"categories_segments":[],"categories_sizes":[],`)
+	writeCategories(jw, nodes)
 	arr("default_left", func(n *treeNode) string {
 		if !leaf(n) && n.defLeft {
 			return "1"
@@ -116,8 +123,11 @@ func (m *Model) writeTree(jw *jsonWriter, id int) {
 	})
 	arr("right_children", func(n *treeNode) string { return i32(n.right) })
 	arr("split_conditions", func(n *treeNode) string {
-		if leaf(n) {
+		switch {
+		case leaf(n):
 			return f32(n.leaf)
+		case n.cat:
+			return "0E0"
 		}
 		return f32(n.cond)
 	})
@@ -127,13 +137,46 @@ func (m *Model) writeTree(jw *jsonWriter, id int) {
 		}
 		return i32(n.feat)
 	})
-	arr("split_type", func(*treeNode) string { return "0" })
+	arr("split_type", func(n *treeNode) string {
+		if !leaf(n) && n.cat {
+			return "1"
+		}
+		return "0"
+	})
 	arr("sum_hessian", func(n *treeNode) string { return f64(n.hess) })
 	jw.raw(`"tree_param":{"num_deleted":"0","num_feature":`)
 	jw.str(strconv.Itoa(m.nfeat))
 	jw.raw(`,"num_nodes":`)
 	jw.str(strconv.Itoa(len(nodes)))
 	jw.raw(`,"size_leaf_vector":"0"}}`)
+}
+
+// writeCategories writes the category sets of a tree's categorical
+// splits: categories holds each split's set (the categories going right)
+// ascending, node after node; categories_nodes the nodes, ascending;
+// categories_segments and categories_sizes where each set starts and how
+// long it is.
+func writeCategories(jw *jsonWriter, nodes []treeNode) {
+	var cats, ids, segs, sizes []string
+	for i := range nodes {
+		n := &nodes[i]
+		if n.left < 0 || !n.cat {
+			continue
+		}
+		codes := n.set.codes()
+		ids = append(ids, strconv.Itoa(i))
+		segs = append(segs, strconv.Itoa(len(cats)))
+		sizes = append(sizes, strconv.Itoa(len(codes)))
+		for _, c := range codes {
+			cats = append(cats, strconv.Itoa(c))
+		}
+	}
+	for _, a := range []struct {
+		name string
+		v    []string
+	}{{"categories", cats}, {"categories_nodes", ids}, {"categories_segments", segs}, {"categories_sizes", sizes}} {
+		jw.raw(`"` + a.name + `":[` + strings.Join(a.v, ",") + `],`)
+	}
 }
 
 // jsonFloat formats a float32 as XGBoost writes floats: the shortest
