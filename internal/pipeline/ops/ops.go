@@ -34,8 +34,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/learn"
@@ -166,6 +168,20 @@ func (a *args) table(key, target string, task learn.Task) learn.Table {
 	t, err := learn.ReadCSV(f, target, task)
 	if err != nil {
 		a.err = fmt.Errorf("%s: %w", filepath.Base(p), err)
+		return t
+	}
+	// with.categorical names the columns that hold category codes
+	// (0..63), split by category by the gbdt learner.
+	if cats := a.c.With["categorical"]; cats != "" {
+		t.Categorical = make([]bool, t.Cols)
+		for _, name := range strings.Split(cats, ",") {
+			j := slices.Index(t.FeatureNames, strings.TrimSpace(name))
+			if j < 0 {
+				a.err = errdefs.InvalidArgument("step %q: with.categorical: no feature column %q", a.c.Step, strings.TrimSpace(name))
+				return t
+			}
+			t.Categorical[j] = true
+		}
 	}
 	return t
 }

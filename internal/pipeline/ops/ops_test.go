@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +139,40 @@ func TestOpErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want %q", tc.with, err, tc.want)
 		}
+	}
+}
+
+// with.categorical makes the trees split by category membership.
+func TestTrainCategorical(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("c,x,y\n")
+	for i := range 600 {
+		c := i % 10
+		y := 0
+		if c == 2 || c == 5 || c == 8 {
+			y = 1
+		}
+		fmt.Fprintf(&b, "%d,%d,%d\n", c, i%7, y)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "d.csv"), []byte(b.String()), 0o644)
+	acc := func(with map[string]string) float64 {
+		out := t.TempDir()
+		with["data"], with["target"], with["task"], with["n_estimators"], with["max_depth"] = "d.csv", "y", "binary", "1", "1"
+		if err := ops.Learning()["train"].Run(context.Background(), pipeline.OpCall{Step: "t", With: with, Workdir: dir, Outputs: out, Log: io.Discard}); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]float64
+		b, _ := os.ReadFile(filepath.Join(out, "metrics.json"))
+		_ = json.Unmarshal(b, &m)
+		return m["accuracy"]
+	}
+	if num, cat := acc(map[string]string{}), acc(map[string]string{"categorical": "c"}); cat != 1 || num >= 1 {
+		t.Fatalf("one stump: numeric accuracy %v, categorical %v", num, cat)
+	}
+	err := ops.Learning()["train"].Run(context.Background(), pipeline.OpCall{Step: "t", Workdir: dir, Outputs: t.TempDir(), Log: io.Discard,
+		With: map[string]string{"data": "d.csv", "target": "y", "task": "binary", "categorical": "nope"}})
+	if err == nil || !strings.Contains(err.Error(), `no feature column "nope"`) {
+		t.Fatalf("unknown categorical column: %v", err)
 	}
 }
