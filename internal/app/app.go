@@ -31,6 +31,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/governance"
 	"github.com/ferry-ml/ferry/internal/lineage"
+	"github.com/ferry-ml/ferry/internal/monitor"
 	"github.com/ferry-ml/ferry/internal/pipeline"
 	"github.com/ferry-ml/ferry/internal/pipeline/ops"
 	"github.com/ferry-ml/ferry/internal/predlog"
@@ -60,6 +61,7 @@ type App struct {
 	predlog    *predlog.Logger
 	pipelines  *pipeline.Queue
 	scheduler  *pipeline.Scheduler
+	traffic    *monitor.Traffic
 	handler    http.Handler
 }
 
@@ -141,14 +143,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	v1.New(v1.Options{Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
 		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log,
-		Pipelines: a.pipelines, Scheduler: a.scheduler,
+		Pipelines: a.pipelines, Scheduler: a.scheduler, Monitor: a.store,
 	}).Register(router)
 	metrics, err := a.registerMetrics(router)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	apiinference.New(a.serving, Version, apiinference.Options{Logger: log, Metrics: metrics, Predictions: a.predlog}).Register(router)
+	a.traffic = monitor.NewTraffic(nil)
+	apiinference.New(a.serving, Version, apiinference.Options{Logger: log, Metrics: metrics, Predictions: a.predlog,
+		Traffic: a.traffic}).Register(router)
 	a.handler = middleware.Chain(
 		middleware.RequestIDs(),
 		middleware.AccessLog(log),
@@ -216,6 +220,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	stopExecutor := a.StartExecutor(context.WithoutCancel(ctx), "http://"+ln.Addr().String())
 	defer stopExecutor()
 	go a.scheduler.Run(ctx)
+	go monitor.RecordSystem(ctx, a.traffic, a.store, a.cfg.MonitorInterval, func(err error) {
+		a.log.Error("monitor: recording system series", "error", err.Error())
+	})
+	go monitor.Retention(ctx, a.store, a.cfg.MonitorRetention, time.Hour, time.Now, func(n int64, err error) {
+		if err != nil {
+			a.log.Error("monitor: retention", "error", err.Error())
+			return
+		}
+		a.log.Info("monitor: pruned old points", "points", n)
+	})
 	select {
 	case err := <-errc:
 		return err

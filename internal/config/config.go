@@ -52,6 +52,9 @@ type Config struct {
 	// PipelineExecutors is the number of submitted pipeline steps the
 	// server runs at once itself (0: only ferry worker processes).
 	PipelineExecutors int
+	// MonitorInterval is how often system series are sampled;
+	// MonitorRetention how long monitored points are kept.
+	MonitorInterval, MonitorRetention time.Duration
 }
 
 // setting is one configuration key: its name in files (and, upper-cased
@@ -202,6 +205,10 @@ func settings() []setting {
 			duration(func(c *Config) *time.Duration { return &c.RolloutTick })},
 		{"pipeline_executors", "submitted pipeline steps the server runs at once itself (0: leave them to ferry worker)", "2", "",
 			integer(func(c *Config) *int { return &c.PipelineExecutors })},
+		{"monitor_interval", "how often each endpoint's requests per second, error rate and latency quantiles are recorded", "10s", "",
+			duration(func(c *Config) *time.Duration { return &c.MonitorInterval })},
+		{"monitor_retention", "how long monitored time series are kept", "336h", "",
+			duration(func(c *Config) *time.Duration { return &c.MonitorRetention })},
 		{"audit_trusted_keys", "comma-separated PEM files of other servers' audit public keys (shared Postgres)", "", "",
 			func(c *Config, v string) error {
 				c.AuditTrustedKeys = nil

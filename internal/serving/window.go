@@ -41,6 +41,9 @@ type Window struct {
 	sum    float64 // of the first output of every row seen
 }
 
+// NewWindow starts an empty window at now.
+func NewWindow(now time.Time) *Window { return newWindow(now) }
+
 func newWindow(now time.Time) *Window {
 	return &Window{Started: now, buckets: make([]atomic.Int64, len(latencyBuckets)+1)}
 }

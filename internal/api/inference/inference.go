@@ -42,6 +42,13 @@ type Server struct {
 	version string
 	metrics *Metrics
 	preds   PredictionLog
+	traffic Traffic
+}
+
+// Traffic counts each endpoint's requests for monitoring
+// (monitor.Traffic).
+type Traffic interface {
+	Observe(endpoint string, took time.Duration, failed bool)
 }
 
 // PredictionLog takes the predictions to log (predlog.Logger): Sample
@@ -62,6 +69,8 @@ type Options struct {
 	// Predictions, when set, logs sampled requests (all of an A/B
 	// split's, whose outcome test needs them).
 	Predictions PredictionLog
+	// Traffic, when set, counts requests for the monitored system series.
+	Traffic Traffic
 }
 
 // New returns the surface; version is Ferry's, reported by GET /v2.
@@ -69,7 +78,7 @@ func New(svc *serving.Service, version string, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Server{svc: svc, log: o.Logger, version: version, metrics: o.Metrics, preds: o.Predictions}
+	return &Server{svc: svc, log: o.Logger, version: version, metrics: o.Metrics, preds: o.Predictions, traffic: o.Traffic}
 }
 
 // Register mounts the routes. Predictions need Read permission: they
@@ -353,6 +362,9 @@ func (s *Server) end(r *http.Request, c *call, err error) {
 	took := time.Since(c.start)
 	if s.metrics != nil {
 		s.metrics.end(c.e.Endpoint, c.v, c.status, took)
+	}
+	if s.traffic != nil {
+		s.traffic.Observe(c.e.Endpoint, took, c.status >= 500)
 	}
 	if c.v == nil || (err != nil && c.status < 500) {
 		return // never reached the model: the request's fault

@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/governance"
 	"github.com/ferry-ml/ferry/internal/lineage"
 	"github.com/ferry-ml/ferry/internal/modelcard"
+	"github.com/ferry-ml/ferry/internal/monitor"
 	"github.com/ferry-ml/ferry/internal/pipeline"
 	"github.com/ferry-ml/ferry/internal/policy"
 	"github.com/ferry-ml/ferry/internal/registry"
@@ -46,6 +47,7 @@ type Server struct {
 	datasets    *dataset.Versions
 	pipelines   *pipeline.Queue
 	scheduler   *pipeline.Scheduler
+	monitor     monitor.Store
 	log         *slog.Logger
 }
 
@@ -61,6 +63,7 @@ type Options struct {
 	Datasets    *dataset.Versions
 	Pipelines   *pipeline.Queue
 	Scheduler   *pipeline.Scheduler
+	Monitor     monitor.Store
 	Logger      *slog.Logger
 }
 
@@ -71,7 +74,7 @@ func New(o Options) *Server {
 	}
 	return &Server{reg: o.Registry, gov: o.Governance, lineage: o.Lineage, audit: o.Audit,
 		serving: o.Serving, predictions: o.Predictions, datasets: o.Datasets,
-		pipelines: o.Pipelines, scheduler: o.Scheduler, log: o.Logger}
+		pipelines: o.Pipelines, scheduler: o.Scheduler, monitor: o.Monitor, log: o.Logger}
 }
 
 // policyBodyLimit bounds a policy document.
@@ -118,6 +121,7 @@ func (s *Server) Register(r *middleware.Router) {
 	g.HandleFunc("POST "+v+"/pipelines/claim", middleware.Write, s.api(s.claimStep))
 	g.HandleFunc("POST "+v+"/pipelines/runs/{id}/steps/{step}/heartbeat", middleware.Write, s.api(s.heartbeatStep))
 	g.HandleFunc("POST "+v+"/pipelines/runs/{id}/steps/{step}/finish", middleware.Write, s.api(s.finishStep), middleware.BodyLimit(8<<20))
+	g.HandleFunc("GET "+v+"/monitor/series", middleware.Read, s.api(s.querySeries))
 	r.Namespace(v+"/", s.writeError)
 }
 

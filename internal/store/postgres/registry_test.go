@@ -44,6 +44,18 @@ func TestDatasetConformance(t *testing.T) {
 	})
 }
 
+func TestMonitorConformance(t *testing.T) {
+	base := dsn(t)
+	storetest.RunMonitor(t, func(t *testing.T) storetest.MonitorStore {
+		s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func TestPipelineQueueConformance(t *testing.T) {
 	base := dsn(t)
 	storetest.RunPipelineQueue(t, func(t *testing.T) storetest.PipelineStore {

@@ -42,6 +42,17 @@ func TestDatasetConformance(t *testing.T) {
 	})
 }
 
+func TestMonitorConformance(t *testing.T) {
+	storetest.RunMonitor(t, func(t *testing.T) storetest.MonitorStore {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func TestPipelineQueueConformance(t *testing.T) {
 	storetest.RunPipelineQueue(t, func(t *testing.T) storetest.PipelineStore {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})

@@ -1,0 +1,47 @@
+package v1
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/monitor"
+)
+
+// querySeries answers GET /api/v1/monitor/series?series=NAME&endpoint=E
+// &from=MS&to=MS&max_results=N: the points of a monitored series, oldest
+// first.
+func (s *Server) querySeries(r *http.Request) (any, error) {
+	if s.monitor == nil {
+		return nil, errdefs.Unavailable("This server keeps no monitored series.")
+	}
+	q := r.URL.Query()
+	mq := monitor.Query{Series: q.Get("series"), Labels: map[string]string{}, Limit: 10000}
+	if e := q.Get("endpoint"); e != "" {
+		mq.Labels["endpoint"] = e
+	}
+	for name, dst := range map[string]*int64{"from": &mq.From, "to": &mq.To} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return nil, errdefs.InvalidArgument("Invalid value '%s' for parameter '%s': use Unix milliseconds.", v, name)
+			}
+			*dst = n
+		}
+	}
+	if v := q.Get("max_results"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, errdefs.InvalidArgument("Invalid value '%s' for parameter 'max_results'.", v)
+		}
+		mq.Limit = n
+	}
+	points, err := s.monitor.QueryPoints(r.Context(), mq)
+	if err != nil {
+		return nil, err
+	}
+	if points == nil {
+		points = []monitor.Point{}
+	}
+	return map[string]any{"points": points}, nil
+}

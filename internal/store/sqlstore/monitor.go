@@ -1,0 +1,89 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+
+	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/monitor"
+)
+
+// AppendPoints implements monitor.Store (one transaction). A non-finite
+// value is refused: series feed alerts, which must not read NaN.
+func (s *Store) AppendPoints(ctx context.Context, points []monitor.Point) error {
+	for _, p := range points {
+		if p.Series == "" || math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+			return errdefs.InvalidArgument("monitor point %q at %d: a series name and a finite value are required", p.Series, p.Time)
+		}
+	}
+	return s.write(ctx, func(t tx) error {
+		for _, p := range points {
+			if _, err := t.exec(ctx, `INSERT INTO monitor_points (series, labels, time, value) VALUES (?, ?, ?, ?)`,
+				p.Series, monitor.CanonicalLabels(p.Labels), p.Time, p.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// QueryPoints implements monitor.Store: the label filter is applied to
+// the decoded labels (a point matches when it carries every label).
+func (s *Store) QueryPoints(ctx context.Context, q monitor.Query) ([]monitor.Point, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = monitor.MaxQueryPoints
+	}
+	to := q.To
+	if to == 0 {
+		to = math.MaxInt64
+	}
+	var out []monitor.Point
+	err := s.read(ctx, func(t tx) error {
+		rows, err := t.query(ctx, `SELECT labels, time, value FROM monitor_points WHERE series = ? AND time >= ? AND time < ?
+			ORDER BY time, labels`, q.Series, q.From, to)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() && len(out) < limit {
+			p := monitor.Point{Series: q.Series}
+			var labels string
+			if err := rows.Scan(&labels, &p.Time, &p.Value); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(labels), &p.Labels); err != nil {
+				return err
+			}
+			match := true
+			for k, v := range q.Labels {
+				if p.Labels[k] != v {
+					match = false
+				}
+			}
+			if match {
+				out = append(out, p)
+			}
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// DeletePointsBefore implements monitor.Store.
+func (s *Store) DeletePointsBefore(ctx context.Context, t int64) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx tx) error {
+		res, err := tx.exec(ctx, `DELETE FROM monitor_points WHERE time < ?`, t)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
