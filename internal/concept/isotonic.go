@@ -1,16 +1,12 @@
 package concept
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 )
-
-// ErrNotFitted is returned when a model is used before it has been fitted.
-var ErrNotFitted = errors.New("concept: not fitted")
 
 // Isotonic is a non-decreasing isotonic regression fitted with the
 // pool-adjacent-violators algorithm. Prediction matches scikit-learn's
