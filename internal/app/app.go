@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ferry-ml/ferry/internal/alert"
 	apiinference "github.com/ferry-ml/ferry/internal/api/inference"
 	"github.com/ferry-ml/ferry/internal/api/middleware"
 	"github.com/ferry-ml/ferry/internal/api/mlflow"
@@ -62,6 +63,8 @@ type App struct {
 	pipelines  *pipeline.Queue
 	scheduler  *pipeline.Scheduler
 	traffic    *monitor.Traffic
+	drift      *monitor.Drift
+	alerts     *alert.Engine
 	handler    http.Handler
 }
 
@@ -143,7 +146,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	v1.New(v1.Options{Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
 		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log,
-		Pipelines: a.pipelines, Scheduler: a.scheduler, Monitor: a.store,
+		Pipelines: a.pipelines, Scheduler: a.scheduler, Monitor: a.store, References: a.store,
 	}).Register(router)
 	metrics, err := a.registerMetrics(router)
 	if err != nil {
@@ -151,6 +154,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a.traffic = monitor.NewTraffic(nil)
+	a.drift = &monitor.Drift{Refs: a.store, Log: a.store, Files: datasetFiles{a}, Store: a.store, Logger: log}
+	if a.alerts, err = openAlerts(cfg.AlertRules, a); err != nil {
+		a.Close()
+		return nil, err
+	}
 	apiinference.New(a.serving, Version, apiinference.Options{Logger: log, Metrics: metrics, Predictions: a.predlog,
 		Traffic: a.traffic}).Register(router)
 	a.handler = middleware.Chain(
@@ -188,6 +196,11 @@ func (a *App) Close() error {
 	if a.serving != nil {
 		err = a.serving.Close()
 	}
+	if a.alerts != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = errors.Join(err, a.alerts.Close(ctx))
+		cancel()
+	}
 	if a.predlog != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err = errors.Join(err, a.predlog.Close(ctx))
@@ -220,9 +233,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	stopExecutor := a.StartExecutor(context.WithoutCancel(ctx), "http://"+ln.Addr().String())
 	defer stopExecutor()
 	go a.scheduler.Run(ctx)
-	go monitor.RecordSystem(ctx, a.traffic, a.store, a.cfg.MonitorInterval, func(err error) {
-		a.log.Error("monitor: recording system series", "error", err.Error())
-	})
+	go a.runMonitor(ctx)
 	go monitor.Retention(ctx, a.store, a.cfg.MonitorRetention, time.Hour, time.Now, func(n int64, err error) {
 		if err != nil {
 			a.log.Error("monitor: retention", "error", err.Error())

@@ -83,13 +83,3 @@ func (a *App) StartExecutor(ctx context.Context, base string) (stop func()) {
 
 // Scheduler is the server's pipeline scheduler (schedules, triggers).
 func (a *App) Scheduler() *pipeline.Scheduler { return a.scheduler }
-
-// RecordSystemNow samples every endpoint's traffic since the last sample
-// into the monitored system series (the server does it every
-// monitor_interval).
-func (a *App) RecordSystemNow(ctx context.Context) error {
-	if points := a.traffic.Sample(); len(points) > 0 {
-		return a.store.AppendPoints(ctx, points)
-	}
-	return nil
-}

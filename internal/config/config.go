@@ -55,6 +55,8 @@ type Config struct {
 	// MonitorInterval is how often system series are sampled;
 	// MonitorRetention how long monitored points are kept.
 	MonitorInterval, MonitorRetention time.Duration
+	// AlertRules is the alert rules YAML ("" = no alerts).
+	AlertRules string
 }
 
 // setting is one configuration key: its name in files (and, upper-cased
@@ -209,6 +211,8 @@ func settings() []setting {
 			duration(func(c *Config) *time.Duration { return &c.MonitorInterval })},
 		{"monitor_retention", "how long monitored time series are kept", "336h", "",
 			duration(func(c *Config) *time.Duration { return &c.MonitorRetention })},
+		{"alert_rules", "alert rules YAML over the monitored series (see docs/monitoring.md)", "", "",
+			str(func(c *Config) *string { return &c.AlertRules })},
 		{"audit_trusted_keys", "comma-separated PEM files of other servers' audit public keys (shared Postgres)", "", "",
 			func(c *Config, v string) error {
 				c.AuditTrustedKeys = nil

@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,23 +70,4 @@ func (t *Traffic) Sample() []Point {
 		return true
 	})
 	return points
-}
-
-// RecordSystem stores the traffic's points every interval until ctx
-// ends.
-func RecordSystem(ctx context.Context, t *Traffic, s Store, every time.Duration, log func(error)) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if points := t.Sample(); len(points) > 0 {
-				if err := s.AppendPoints(context.WithoutCancel(ctx), points); err != nil && log != nil {
-					log(err)
-				}
-			}
-		}
-	}
 }

@@ -4,8 +4,11 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/ferry-ml/ferry/internal/audit"
+	"github.com/ferry-ml/ferry/internal/dataset"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/monitor"
+	"github.com/ferry-ml/ferry/internal/serving"
 )
 
 // querySeries answers GET /api/v1/monitor/series?series=NAME&endpoint=E
@@ -44,4 +47,48 @@ func (s *Server) querySeries(r *http.Request) (any, error) {
 		points = []monitor.Point{}
 	}
 	return map[string]any{"points": points}, nil
+}
+
+// setReference answers PUT /api/v1/endpoints/{endpoint}/reference
+// {"dataset": "NAME@VERSION"}: the dataset version the endpoint's
+// traffic is compared with for drift.
+func (s *Server) setReference(r *http.Request) (any, error) {
+	if s.refs == nil || s.datasets == nil {
+		return nil, errdefs.Unavailable("This server keeps no monitoring references.")
+	}
+	endpoint := r.PathValue("endpoint")
+	if err := serving.ValidateEndpoint(endpoint); err != nil {
+		return nil, err
+	}
+	var req struct {
+		Dataset string `json:"dataset"`
+	}
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	name, version, err := dataset.ParseRef(req.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.datasets.Get(r.Context(), name, version) // resolves latest; must exist
+	if err != nil {
+		return nil, err
+	}
+	ref := monitor.Reference{Endpoint: endpoint, Dataset: v.Name, Version: v.Version}
+	if err := s.refs.SetReference(r.Context(), ref); err != nil {
+		return nil, err
+	}
+	audit.Note(r.Context(), audit.Change{Action: "monitor.set_reference", Resource: serving.URI(endpoint), After: v.Digest})
+	return map[string]any{"reference": ref}, nil
+}
+
+func (s *Server) getReference(r *http.Request) (any, error) {
+	if s.refs == nil {
+		return nil, errdefs.Unavailable("This server keeps no monitoring references.")
+	}
+	ref, err := s.refs.GetReference(r.Context(), r.PathValue("endpoint"))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"reference": ref}, nil
 }

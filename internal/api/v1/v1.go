@@ -48,6 +48,7 @@ type Server struct {
 	pipelines   *pipeline.Queue
 	scheduler   *pipeline.Scheduler
 	monitor     monitor.Store
+	refs        monitor.References
 	log         *slog.Logger
 }
 
@@ -64,6 +65,7 @@ type Options struct {
 	Pipelines   *pipeline.Queue
 	Scheduler   *pipeline.Scheduler
 	Monitor     monitor.Store
+	References  monitor.References
 	Logger      *slog.Logger
 }
 
@@ -74,7 +76,8 @@ func New(o Options) *Server {
 	}
 	return &Server{reg: o.Registry, gov: o.Governance, lineage: o.Lineage, audit: o.Audit,
 		serving: o.Serving, predictions: o.Predictions, datasets: o.Datasets,
-		pipelines: o.Pipelines, scheduler: o.Scheduler, monitor: o.Monitor, log: o.Logger}
+		pipelines: o.Pipelines, scheduler: o.Scheduler, monitor: o.Monitor, refs: o.References,
+		log: o.Logger}
 }
 
 // policyBodyLimit bounds a policy document.
@@ -122,6 +125,8 @@ func (s *Server) Register(r *middleware.Router) {
 	g.HandleFunc("POST "+v+"/pipelines/runs/{id}/steps/{step}/heartbeat", middleware.Write, s.api(s.heartbeatStep))
 	g.HandleFunc("POST "+v+"/pipelines/runs/{id}/steps/{step}/finish", middleware.Write, s.api(s.finishStep), middleware.BodyLimit(8<<20))
 	g.HandleFunc("GET "+v+"/monitor/series", middleware.Read, s.api(s.querySeries))
+	g.HandleFunc("PUT "+v+"/endpoints/{endpoint}/reference", middleware.Write, s.api(s.setReference))
+	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/reference", middleware.Read, s.api(s.getReference))
 	r.Namespace(v+"/", s.writeError)
 }
 

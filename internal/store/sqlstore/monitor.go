@@ -2,7 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
@@ -86,4 +89,47 @@ func (s *Store) DeletePointsBefore(ctx context.Context, t int64) (int64, error) 
 		return nil
 	})
 	return n, err
+}
+
+// SetReference implements monitor.References.
+func (s *Store) SetReference(ctx context.Context, r monitor.Reference) error {
+	return s.write(ctx, func(t tx) error {
+		_, err := t.exec(ctx, `INSERT INTO monitor_references (endpoint, dataset, version) VALUES (?, ?, ?)
+			ON CONFLICT (endpoint) DO UPDATE SET dataset = excluded.dataset, version = excluded.version`, r.Endpoint, r.Dataset, r.Version)
+		return err
+	})
+}
+
+// GetReference implements monitor.References.
+func (s *Store) GetReference(ctx context.Context, endpoint string) (monitor.Reference, error) {
+	r := monitor.Reference{Endpoint: endpoint}
+	err := s.read(ctx, func(t tx) error {
+		err := t.queryRow(ctx, `SELECT dataset, version FROM monitor_references WHERE endpoint = ?`, endpoint).Scan(&r.Dataset, &r.Version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: endpoint %s: %w", monitor.ErrNoReference, endpoint, errdefs.NotFound("Endpoint '%s' has no reference dataset", endpoint))
+		}
+		return err
+	})
+	return r, err
+}
+
+// ListReferences implements monitor.References.
+func (s *Store) ListReferences(ctx context.Context) ([]monitor.Reference, error) {
+	var out []monitor.Reference
+	err := s.read(ctx, func(t tx) error {
+		rows, err := t.query(ctx, `SELECT endpoint, dataset, version FROM monitor_references ORDER BY endpoint`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r monitor.Reference
+			if err := rows.Scan(&r.Endpoint, &r.Dataset, &r.Version); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
 }
