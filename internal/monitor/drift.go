@@ -274,4 +274,3 @@ func (d *Drift) logger() *slog.Logger {
 	}
 	return slog.Default()
 }
-
