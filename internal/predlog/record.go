@@ -28,7 +28,8 @@ type Record struct {
 	Inputs []float64
 	// Predictions are the model's outputs, row-major.
 	Predictions []float64
-	// FeatureNames names the columns of Inputs (nil when unknown).
+	// FeatureNames names the columns of Inputs (nil when unknown). The
+	// records of one ListPredictions answer share it: read it only.
 	FeatureNames []string
 	// Variant is VariantStable, VariantCandidate or "".
 	Variant string
@@ -110,6 +111,10 @@ type Query struct {
 	Limit int
 	// After continues from a position (exclusive).
 	After Cursor
+	// Newest selects the newest Limit predictions of the selection
+	// instead of the oldest (still returned oldest first); it does not
+	// page (After must be zero).
+	Newest bool
 }
 
 // Store keeps the log. Implementations run each call in one transaction.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
@@ -165,12 +166,19 @@ func (s *Store) ListPredictions(ctx context.Context, q predlog.Query) ([]predlog
 		where = append(where, `(p.created_at > ? OR (p.created_at = ? AND p.request_id > ?))`)
 		args = append(args, q.After.Time, q.After.Time, q.After.RequestID)
 	}
+	order := ""
+	if q.Newest {
+		if !q.After.IsZero() {
+			return nil, errdefs.InvalidArgument("list predictions: the newest predictions do not page")
+		}
+		order = " DESC"
+	}
 	query := `SELECT p.endpoint, p.request_id, p.model, p.version, p.variant, p.created_at, p.latency_us,
 			p.nrows, p.nfeatures, p.noutputs, p.inputs, p.outputs, COALESCE(s.feature_names, ''), f.truth, f.created_at
 		FROM predictions p ` + join + ` prediction_feedback f ON f.endpoint = p.endpoint AND f.request_id = p.request_id
 		LEFT JOIN prediction_schemas s ON s.endpoint = p.endpoint AND s.model = p.model AND s.version = p.version
 		WHERE ` + strings.Join(where, ` AND `) + `
-		ORDER BY p.created_at, p.request_id LIMIT ?`
+		ORDER BY p.created_at` + order + `, p.request_id` + order + ` LIMIT ?`
 	args = append(args, q.Limit)
 	var out []predlog.Logged
 	err := s.read(ctx, func(t tx) error {
@@ -179,8 +187,9 @@ func (s *Store) ListPredictions(ctx context.Context, q predlog.Query) ([]predlog
 			return fmt.Errorf("list predictions: %w", err)
 		}
 		defer rows.Close()
+		names := map[string][]string{} // the few schemas of the answer, decoded once
 		for rows.Next() {
-			l, err := scanLogged(rows)
+			l, err := scanLogged(rows, names)
 			if err != nil {
 				return fmt.Errorf("list predictions: %w", err)
 			}
@@ -191,10 +200,15 @@ func (s *Store) ListPredictions(ctx context.Context, q predlog.Query) ([]predlog
 		}
 		return nil
 	})
+	if q.Newest {
+		slices.Reverse(out)
+	}
 	return out, err
 }
 
-func scanLogged(rows *sql.Rows) (predlog.Logged, error) {
+// scanLogged reads one row of ListPredictions; schemas caches decoded
+// feature names by their JSON (the rows of a version share one slice).
+func scanLogged(rows *sql.Rows, schemas map[string][]string) (predlog.Logged, error) {
 	var l predlog.Logged
 	var nrows, nfeat, nout int64
 	var inputs, outputs, truth []byte
@@ -213,9 +227,14 @@ func scanLogged(rows *sql.Rows) (predlog.Logged, error) {
 		return l, fmt.Errorf("prediction %s outputs: %w", l.RequestID, err)
 	}
 	if names != "" {
-		if err := json.Unmarshal([]byte(names), &l.FeatureNames); err != nil {
-			return l, fmt.Errorf("prediction %s feature names: %w", l.RequestID, err)
+		fn, ok := schemas[names]
+		if !ok {
+			if err := json.Unmarshal([]byte(names), &fn); err != nil {
+				return l, fmt.Errorf("prediction %s feature names: %w", l.RequestID, err)
+			}
+			schemas[names] = fn
 		}
+		l.FeatureNames = fn
 	}
 	if err := l.Validate(); err != nil {
 		return l, fmt.Errorf("stored %w", err)

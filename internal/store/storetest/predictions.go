@@ -250,6 +250,9 @@ func testPredictionTimeRange(t *testing.T, s PredictionStore) {
 		{predlog.Query{Version: 2}, []string{"t200", "t300"}},
 		{predlog.Query{Version: 1, Since: 150}, []string{"t200b", "t400"}},
 		{predlog.Query{Version: 7}, nil},
+		{predlog.Query{Newest: true, Limit: 2}, []string{"t300", "t400"}},
+		{predlog.Query{Newest: true, Limit: 3, Until: 400}, []string{"t200", "t200b", "t300"}},
+		{predlog.Query{Newest: true, Limit: 10, Since: 200, Version: 1}, []string{"t200b", "t400"}},
 	} {
 		q := tc.q
 		q.Endpoint = "fraud"
