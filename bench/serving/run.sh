@@ -131,6 +131,11 @@ start_ferry() {
 	api "$url" /api/2.0/mlflow/model-versions/create \
 		"{\"name\": \"bench\", \"source\": \"runs:/$run/model\", \"run_id\": \"$run\"}" >/dev/null
 	FERRY_URL=$url "$TMP/ferry" deploy bench --model models:/bench/1 >&2
+	# The training data is the endpoint's drift reference: a server with
+	# monitoring on checks the logged traffic against it every tick.
+	FERRY_URL=$url "$TMP/ferry" data add bench-train "$TMP/train.csv" >&2
+	curl -sS --fail-with-body -X PUT -H 'Content-Type: application/json' -d '{"dataset": "bench-train@1"}' \
+		"$url/api/v1/endpoints/bench/reference" >/dev/null
 	printf -v "FERRY_URL_${name//-/_}" '%s' "$url"
 }
 

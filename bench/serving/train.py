@@ -10,6 +10,8 @@ breast-cancer data (569 rows, 30 features). Writes into OUT:
   oip.json                         one row as an Open Inference Protocol request
   mlflow.json                      the same row as MLflow dataframe_split
   expected.json                    python-xgboost's prediction for that row
+  train.csv                        the training data (features and target), the
+                                   drift reference the monitored server is given
 
 Usage: python3 train.py OUT
 """
@@ -66,6 +68,11 @@ utc_time_created: '{datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")}'
 """
     with open(os.path.join(mdir, "MLmodel"), "w") as f:
         f.write(mlmodel)
+
+    with open(os.path.join(out, "train.csv"), "w") as f:
+        f.write(",".join(names + ["target"]) + "\n")
+        for x, t in zip(X, y):
+            f.write(",".join(repr(float(v)) for v in x) + "," + str(int(t)) + "\n")
 
     row = [float(v) for v in X[0]]  # repr of a float round-trips exactly
     with open(os.path.join(out, "oip.json"), "w") as f:

@@ -16,11 +16,18 @@ var errPermanent = errors.New("permanent delivery failure")
 
 // channel delivers one payload once; the dispatcher retries.
 type channel interface {
-	deliver(ctx context.Context, p *WebhookPayload) error
+	// deliver sends p; target names what the delivery started (a
+	// pipeline channel's run), "" otherwise.
+	deliver(ctx context.Context, rule string, p *WebhookPayload) (target string, err error)
 }
 
-func newChannel(c ChannelConfig, client *http.Client, logger *slog.Logger) (channel, error) {
+func newChannel(c ChannelConfig, client *http.Client, logger *slog.Logger, trigger Trigger) (channel, error) {
 	switch c.Type {
+	case ChannelPipeline:
+		if trigger == nil {
+			return nil, fmt.Errorf("channel %s: pipeline channels need a server that runs pipelines", c.Name)
+		}
+		return &pipelineChannel{pipeline: c.Pipeline, params: c.Params, trigger: trigger}, nil
 	case ChannelWebhook:
 		return &httpChannel{url: c.URL, client: client, body: func(p *WebhookPayload) any { return p }}, nil
 	case ChannelSlack:
@@ -37,7 +44,11 @@ type httpChannel struct {
 	body   func(*WebhookPayload) any
 }
 
-func (c *httpChannel) deliver(ctx context.Context, p *WebhookPayload) error {
+func (c *httpChannel) deliver(ctx context.Context, _ string, p *WebhookPayload) (string, error) {
+	return "", c.post(ctx, p)
+}
+
+func (c *httpChannel) post(ctx context.Context, p *WebhookPayload) error {
 	body, err := json.Marshal(c.body(p))
 	if err != nil {
 		return fmt.Errorf("encode payload: %w: %w", err, errPermanent)
@@ -67,7 +78,7 @@ func (c *httpChannel) deliver(ctx context.Context, p *WebhookPayload) error {
 
 type logChannel struct{ logger *slog.Logger }
 
-func (c *logChannel) deliver(ctx context.Context, p *WebhookPayload) error {
+func (c *logChannel) deliver(ctx context.Context, _ string, p *WebhookPayload) (string, error) {
 	c.logger.LogAttrs(ctx, slog.LevelWarn, "alert notification",
 		slog.String("receiver", p.Receiver),
 		slog.String("status", p.Status),
@@ -75,5 +86,40 @@ func (c *logChannel) deliver(ctx context.Context, p *WebhookPayload) error {
 		slog.Any("group_labels", p.GroupLabels),
 		slog.Int("alerts", len(p.Alerts)),
 		slog.String("text", slackText(p)))
-	return nil
+	return "", nil
+}
+
+// TriggerRequest asks for a run of a registered pipeline on behalf of a
+// firing alert group.
+type TriggerRequest struct {
+	Pipeline string
+	Params   map[string]string
+	Rule     string
+	// Group is the group's lineage name (GroupURI).
+	Group   string
+	Payload *WebhookPayload
+}
+
+// Trigger starts a pipeline run and returns its lineage name
+// (pipelines:/ID).
+type Trigger func(ctx context.Context, req TriggerRequest) (run string, err error)
+
+type pipelineChannel struct {
+	pipeline string
+	params   map[string]string
+	trigger  Trigger
+}
+
+// deliver starts the pipeline when the group fires (not when it
+// resolves); a refused start is not retried.
+func (c *pipelineChannel) deliver(ctx context.Context, rule string, p *WebhookPayload) (string, error) {
+	if p.Status != StatusFiring {
+		return "", nil
+	}
+	run, err := c.trigger(ctx, TriggerRequest{Pipeline: c.pipeline, Params: c.params, Rule: rule,
+		Group: GroupURI(rule, p.GroupKey), Payload: p})
+	if err != nil {
+		return "", fmt.Errorf("start pipeline %s: %w: %w", c.pipeline, err, errPermanent)
+	}
+	return run, nil
 }

@@ -61,7 +61,7 @@ func (d *dispatcher) enqueue(ctx context.Context, name string, j job) {
 	q, ok := d.queues[name]
 	if d.closed || !ok {
 		d.mu.Unlock()
-		d.record(ctx, name, j, 0, errors.New("dispatcher closed"))
+		d.record(ctx, name, j, 0, "", errors.New("dispatcher closed"))
 		return
 	}
 	select {
@@ -73,7 +73,7 @@ func (d *dispatcher) enqueue(ctx context.Context, name string, j job) {
 		d.mu.Unlock()
 	default:
 		d.mu.Unlock()
-		d.record(ctx, name, j, 0, errors.New("notification queue full; dropped"))
+		d.record(ctx, name, j, 0, "", errors.New("notification queue full; dropped"))
 	}
 }
 
@@ -98,9 +98,9 @@ func (d *dispatcher) send(name string, ch channel, j job) {
 	wait := d.backoff
 	for attempt := 1; attempt <= d.maxAttempts; attempt++ {
 		ctx, cancel := context.WithTimeout(d.ctx, d.timeout)
-		err := ch.deliver(ctx, j.payload)
+		target, err := ch.deliver(ctx, j.rule, j.payload)
 		cancel()
-		d.record(d.ctx, name, j, attempt, err)
+		d.record(d.ctx, name, j, attempt, target, err)
 		if err == nil || errors.Is(err, errPermanent) || d.ctx.Err() != nil || attempt == d.maxAttempts {
 			if err != nil {
 				d.logger.Warn("alert notification failed", "channel", name, "rule", j.rule,
@@ -118,9 +118,10 @@ func (d *dispatcher) send(name string, ch channel, j job) {
 	}
 }
 
-func (d *dispatcher) record(ctx context.Context, name string, j job, attempt int, err error) {
+func (d *dispatcher) record(ctx context.Context, name string, j job, attempt int, target string, err error) {
 	e := Event{Kind: EventNotification, Time: j.at, Rule: j.rule, GroupKey: j.payload.GroupKey,
-		Channel: name, Status: j.payload.Status, Alerts: len(j.payload.Alerts), Attempt: attempt}
+		Channel: name, Status: j.payload.Status, Alerts: len(j.payload.Alerts), Attempt: attempt, Target: target,
+		Labels: j.payload.GroupLabels}
 	if err != nil {
 		e.Err = err.Error()
 	}

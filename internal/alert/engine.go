@@ -61,6 +61,9 @@ type Options struct {
 	Backoff     time.Duration // wait before the second attempt, doubled after; default 1s
 	QueueSize   int           // notifications waiting per channel, default 256
 	ExternalURL string        // sent as externalURL and the base of generatorURL
+	// Trigger starts pipelines for pipeline channels (nil: such channels
+	// are refused).
+	Trigger Trigger
 }
 
 // Engine evaluates rules against samples and sends group notifications.
@@ -137,7 +140,7 @@ func New(cfg *Config, opts Options) (*Engine, error) {
 	}
 	chans := map[string]channel{}
 	for _, c := range cfg.Channels {
-		ch, err := newChannel(c, opts.HTTPClient, opts.Logger)
+		ch, err := newChannel(c, opts.HTTPClient, opts.Logger, opts.Trigger)
 		if err != nil {
 			return nil, errdefs.InvalidArgument("alert: %v", err)
 		}
@@ -206,6 +209,15 @@ func (e *Engine) Silences() []Silence {
 	defer e.mu.Unlock()
 	out := slices.Collect(maps.Values(e.silences))
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Rules returns the rules evaluated, in file order.
+func (e *Engine) Rules() []Rule {
+	out := make([]Rule, len(e.rules))
+	for i, rs := range e.rules {
+		out[i] = *rs.rule
+	}
 	return out
 }
 

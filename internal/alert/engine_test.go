@@ -458,3 +458,64 @@ func TestNewRejectsInvalidRules(t *testing.T) {
 		}
 	}
 }
+
+// A pipeline channel starts its pipeline once when the group fires, not
+// on repeats within the repeat interval nor on resolution; the run it
+// started is recorded in the history and can be found by target and by
+// group.
+func TestPipelineChannel(t *testing.T) {
+	src := `
+rules:
+  - name: drift
+    series: drift_share
+    condition: "> 0.5"
+    group_by: [endpoint]
+    repeat_interval: 1h
+    channels: [retrain]
+channels:
+  - {name: retrain, type: pipeline, pipeline: cancer-train, params: {reason: drift}}
+`
+	cfg, err := ParseRules([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var reqs []TriggerRequest
+	hist := NewMemoryHistory(0)
+	e, err := New(cfg, Options{History: hist, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Trigger: func(_ context.Context, r TriggerRequest) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			reqs = append(reqs, r)
+			return "pipelines:/run" + string(rune('0'+len(reqs))), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	h := &harness{e: e, hist: hist}
+	h.eval(t, 0, drift("fraud", "", 0.8))
+	h.eval(t, time.Minute, drift("fraud", "", 0.9))
+	h.eval(t, 2*time.Minute, drift("fraud", "", 0.1))
+	h.eval(t, 10*time.Minute, drift("fraud", "", 0.1))
+	if len(reqs) != 1 {
+		t.Fatalf("%d runs started, want 1: %+v", len(reqs), reqs)
+	}
+	r := reqs[0]
+	if r.Pipeline != "cancer-train" || r.Params["reason"] != "drift" || r.Rule != "drift" ||
+		r.Payload.GroupLabels["endpoint"] != "fraud" || r.Group != GroupURI("drift", r.Payload.GroupKey) ||
+		!strings.HasPrefix(r.Group, "alerts:/drift/") {
+		t.Fatalf("trigger request %+v", r)
+	}
+	got, err := hist.ListAlertEvents(context.Background(), HistoryQuery{Target: "pipelines:/run1"})
+	if err != nil || len(got) != 1 || got[0].Channel != "retrain" || got[0].Status != StatusFiring {
+		t.Fatalf("history by target: %+v %v", got, err)
+	}
+	byGroup, _ := hist.ListAlertEvents(context.Background(), HistoryQuery{Group: r.Group, Kind: EventNotification})
+	if len(byGroup) != 2 || byGroup[0].Status != StatusResolved {
+		t.Fatalf("history by group (newest first): %+v", byGroup)
+	}
+	if _, err := hist.ListAlertEvents(context.Background(), HistoryQuery{Kind: "x"}); err == nil {
+		t.Fatal("a bad kind is accepted")
+	}
+}

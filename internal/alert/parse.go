@@ -278,7 +278,7 @@ func parseDoc(root *yaml.Node) (*Config, error) {
 
 func parseChannel(n *yaml.Node) (ChannelConfig, error) {
 	var ch ChannelConfig
-	m, err := mapping(n, "a channel", "name", "type", "url")
+	m, err := mapping(n, "a channel", "name", "type", "url", "pipeline", "params")
 	if err != nil {
 		return ch, err
 	}
@@ -313,8 +313,26 @@ func parseChannel(n *yaml.Node) (ChannelConfig, error) {
 		if f, ok := m["url"]; ok {
 			return ch, errAt(f.key, "a log channel takes no url")
 		}
+	case ChannelPipeline:
+		f, ok := m["pipeline"]
+		if !ok {
+			return ch, errAt(n, "channel %q of type pipeline needs the pipeline to start", ch.Name)
+		}
+		if ch.Pipeline, err = nonEmpty(f.val, "pipeline"); err != nil {
+			return ch, err
+		}
+		if f, ok := m["params"]; ok {
+			if err := resolve(f.val).Decode(&ch.Params); err != nil {
+				return ch, errAt(f.val, "params must map names to values: %v", err)
+			}
+		}
 	default:
-		return ch, errAt(m["type"].val, "unknown channel type %q (webhook, slack or log)", ch.Type)
+		return ch, errAt(m["type"].val, "unknown channel type %q (webhook, slack, log or pipeline)", ch.Type)
+	}
+	for _, k := range []string{"pipeline", "params"} {
+		if f, ok := m[k]; ok && ch.Type != ChannelPipeline {
+			return ch, errAt(f.key, "%s applies to pipeline channels", k)
+		}
 	}
 	return ch, nil
 }

@@ -3,6 +3,7 @@ package alert
 import (
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -42,8 +43,22 @@ func TestParseRulesExample(t *testing.T) {
 	if l.Severity != SeverityWarning || l.RepeatInterval != DefaultRepeatInterval || l.For != 0 || l.Op != ">=" {
 		t.Fatalf("defaults not applied: %+v", l)
 	}
-	if cfg.Channels[1] != (ChannelConfig{Name: "team-slack", Type: "slack", URL: "https://hooks.slack.example/T000"}) {
+	if !reflect.DeepEqual(cfg.Channels[1], ChannelConfig{Name: "team-slack", Type: "slack", URL: "https://hooks.slack.example/T000"}) {
 		t.Fatalf("channel %+v", cfg.Channels[1])
+	}
+}
+
+func TestParsePipelineChannel(t *testing.T) {
+	cfg, err := ParseRules([]byte("rules: []\nchannels:\n  - name: retrain\n    type: pipeline\n    pipeline: cancer-train\n    params: {reason: drift, trees: 50}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ChannelConfig{Name: "retrain", Type: ChannelPipeline, Pipeline: "cancer-train", Params: map[string]string{"reason": "drift", "trees": "50"}}
+	if !reflect.DeepEqual(cfg.Channels[0], want) {
+		t.Fatalf("got %+v", cfg.Channels[0])
+	}
+	if _, err := New(cfg, Options{}); !errors.Is(err, errdefs.ErrInvalidArgument) {
+		t.Fatalf("a pipeline channel without a trigger: %v", err)
 	}
 }
 
@@ -80,6 +95,9 @@ func TestParseRulesErrors(t *testing.T) {
 		{"channel bad url", "rules: []\nchannels:\n  - {name: x, type: slack, url: 'ftp://h/'}\n", 3, "http or https"},
 		{"log with url", "rules: []\nchannels:\n  - {name: x, type: log, url: 'http://h/'}\n", 3, "takes no url"},
 		{"duplicate channel", "rules: []\nchannels:\n  - {name: x, type: log}\n  - {name: x, type: log}\n", 4, "duplicate channel"},
+		{"pipeline no name", "rules: []\nchannels:\n  - {name: x, type: pipeline}\n", 3, "needs the pipeline"},
+		{"pipeline bad params", "rules: []\nchannels:\n  - {name: x, type: pipeline, pipeline: p, params: [a]}\n", 3, "params must map"},
+		{"params on webhook", "rules: []\nchannels:\n  - {name: x, type: webhook, url: 'http://h/', params: {a: b}}\n", 3, "applies to pipeline channels"},
 		{"two documents", "rules: []\n---\nrules: []\n", 2, "one YAML document"},
 		{"scalar root", "hello\n", 1, "must be a mapping"},
 	}

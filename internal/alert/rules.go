@@ -29,6 +29,9 @@ const (
 	ChannelWebhook = "webhook"
 	ChannelSlack   = "slack"
 	ChannelLog     = "log"
+	// ChannelPipeline starts a registered pipeline when its group fires
+	// (Options.Trigger): alerts that retrain.
+	ChannelPipeline = "pipeline"
 )
 
 // Defaults applied by ParseRules when a rule leaves a field out.
@@ -90,8 +93,12 @@ func (m Matcher) Matches(labels map[string]string) bool {
 // ChannelConfig is one notification channel.
 type ChannelConfig struct {
 	Name string
-	Type string // webhook, slack or log
+	Type string // webhook, slack, log or pipeline
 	URL  string
+	// Pipeline and Params are a pipeline channel's registered pipeline
+	// and the parameters its runs get.
+	Pipeline string
+	Params   map[string]string
 }
 
 // compare applies op; NaN never satisfies any comparison, != included.

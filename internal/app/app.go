@@ -64,6 +64,7 @@ type App struct {
 	scheduler  *pipeline.Scheduler
 	traffic    *monitor.Traffic
 	drift      *monitor.Drift
+	perf       *monitor.Performance
 	alerts     *alert.Engine
 	handler    http.Handler
 }
@@ -125,6 +126,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	graph.Add(serving.LineageSource{Service: a.serving})
 	graph.Add(pipeline.LineageSource{Store: a.store})
+	graph.Add(alert.LineageSource{History: a.store, Subjects: alertSubjects})
 
 	router := middleware.NewRouter(middleware.RouterConfig{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes,
 		Auditor: auditor{log: a.audit, sync: a.store.Sync}})
@@ -144,23 +146,37 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		},
 		OnAdded: func(ctx context.Context, v dataset.Version) { a.scheduler.DatasetAdded(ctx, v.Name) },
 	}
-	v1.New(v1.Options{Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
+	if a.alerts, err = openAlerts(ctx, cfg.AlertRules, a); err != nil {
+		a.Close()
+		return nil, err
+	}
+	var alerts v1.Alerts
+	if a.alerts != nil {
+		alerts = alertService{e: a.alerts, store: a.store}
+	}
+	a.perf = &monitor.Performance{Log: a.store, Endpoints: servedVersions{a.serving}, Tasks: servedVersions{a.serving},
+		Store: a.store, Logger: log}
+	v1.New(v1.Options{Performance: a.perf, Alerts: alerts, Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
 		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log,
-		Pipelines: a.pipelines, Scheduler: a.scheduler, Monitor: a.store, References: a.store,
+		Pipelines: a.pipelines, Scheduler: a.scheduler, Monitor: a.store, References: references{a},
+		Reports: driftReports{a},
 	}).Register(router)
 	metrics, err := a.registerMetrics(router)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	a.traffic = monitor.NewTraffic(nil)
-	a.drift = &monitor.Drift{Refs: a.store, Log: a.store, Files: datasetFiles{a}, Store: a.store, Logger: log}
-	if a.alerts, err = openAlerts(cfg.AlertRules, a); err != nil {
-		a.Close()
-		return nil, err
+	// monitor_interval 0 turns monitoring off: no traffic windows on the
+	// request path, no ticks.
+	var traffic apiinference.Traffic
+	if cfg.MonitorInterval > 0 {
+		a.traffic = monitor.NewTraffic(nil)
+		traffic = a.traffic
 	}
+	a.drift = &monitor.Drift{Refs: references{a}, Log: a.store, Files: datasetFiles{a}, Store: a.store, Logger: log,
+		Model: a.servedModel}
 	apiinference.New(a.serving, Version, apiinference.Options{Logger: log, Metrics: metrics, Predictions: a.predlog,
-		Traffic: a.traffic}).Register(router)
+		Traffic: traffic}).Register(router)
 	a.handler = middleware.Chain(
 		middleware.RequestIDs(),
 		middleware.AccessLog(log),
@@ -233,7 +249,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	stopExecutor := a.StartExecutor(context.WithoutCancel(ctx), "http://"+ln.Addr().String())
 	defer stopExecutor()
 	go a.scheduler.Run(ctx)
-	go a.runMonitor(ctx)
+	if a.cfg.MonitorInterval > 0 {
+		go a.runMonitor(ctx)
+	}
 	go monitor.Retention(ctx, a.store, a.cfg.MonitorRetention, time.Hour, time.Now, func(n int64, err error) {
 		if err != nil {
 			a.log.Error("monitor: retention", "error", err.Error())

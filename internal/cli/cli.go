@@ -16,7 +16,9 @@
 //   - `ferry predict` scores a CSV file locally with a registered model;
 //   - `ferry pipeline run` runs a pipeline file on this machine;
 //   - `ferry data add|list|show|diff|validate|suggest` version, profile and
-//     validate datasets.
+//     validate datasets;
+//   - `ferry monitor report ENDPOINT` writes an endpoint's drift report as
+//     HTML and JSON.
 //
 // Commands print aligned tables and readable reports, or with --json the
 // server's own JSON objects, pretty-printed, for scripts.
@@ -96,6 +98,7 @@ const Usage = `Usage:
   ferry data diff NAME@V1 NAME@V2
   ferry data validate NAME[@VERSION] SUITE.yaml
   ferry data suggest NAME[@VERSION]
+  ferry monitor report ENDPOINT [--html FILE] [--json [FILE]] [--from T] [--to T]
 
 ` + globalUsage + `
 Run 'ferry <command> <subcommand> --help' for details.
@@ -152,6 +155,7 @@ func commands() []command {
 		{group: "data", name: "diff", usage: dataDiffUsage, setup: dataDiff},
 		{group: "data", name: "validate", usage: dataValidateUsage, setup: dataValidate},
 		{group: "data", name: "suggest", usage: dataSuggestUsage, setup: dataSuggest},
+		{group: "monitor", name: "report", usage: monitorReportUsage, setup: monitorReport},
 	}
 }
 

@@ -207,7 +207,7 @@ func settings() []setting {
 			duration(func(c *Config) *time.Duration { return &c.RolloutTick })},
 		{"pipeline_executors", "submitted pipeline steps the server runs at once itself (0: leave them to ferry worker)", "2", "",
 			integer(func(c *Config) *int { return &c.PipelineExecutors })},
-		{"monitor_interval", "how often each endpoint's requests per second, error rate and latency quantiles are recorded", "10s", "",
+		{"monitor_interval", "how often the monitor records each endpoint's system series, drift and performance and evaluates alert rules (0: monitoring off)", "10s", "",
 			duration(func(c *Config) *time.Duration { return &c.MonitorInterval })},
 		{"monitor_retention", "how long monitored time series are kept", "336h", "",
 			duration(func(c *Config) *time.Duration { return &c.MonitorRetention })},

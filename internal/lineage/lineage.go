@@ -24,6 +24,7 @@ const (
 	KindModelVersion = "model_version"
 	KindEndpoint     = "endpoint"
 	KindPipelineRun  = "pipeline_run"
+	KindAlert        = "alert"
 )
 
 // Node is one thing in the graph, named by its URI: datasets:/NAME@DIGEST,

@@ -8,20 +8,24 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/ferry-ml/ferry/internal/drift"
+	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/predlog"
 )
 
 // Drift series, labelled by endpoint (and feature).
 const (
-	SeriesDriftShare   = "drift_share"         // share of features drifted in the window
-	SeriesDatasetDrift = "dataset_drift"       // 1 when the share reaches the drift share, else 0
-	SeriesFeatureDrift = "feature_drift"       // 1 when the feature drifted, else 0 (label feature)
-	SeriesFeatureScore = "feature_drift_score" // the test's p-value or distance (labels feature, test)
+	SeriesDriftShare      = "drift_share"            // share of features drifted in the window
+	SeriesDatasetDrift    = "dataset_drift"          // 1 when the share reaches the drift share, else 0
+	SeriesFeatureDrift    = "feature_drift"          // 1 when the feature drifted, else 0 (label feature)
+	SeriesFeatureScore    = "feature_drift_score"    // the test's p-value or distance (labels feature, test)
+	SeriesPredictionDrift = "prediction_drift"       // 1 when the model's predictions drifted, else 0
+	SeriesPredictionScore = "prediction_drift_score" // the prediction test's p-value or distance (label test)
 )
 
 // Reference is the data an endpoint's traffic is compared with: a
@@ -31,6 +35,10 @@ type Reference struct {
 	Endpoint string `json:"endpoint"`
 	Dataset  string `json:"dataset"`
 	Version  int64  `json:"version"`
+	// Model is set when the reference is the training data of the model
+	// version the endpoint serves (models:/NAME/VERSION) rather than a
+	// dataset set for the endpoint.
+	Model string `json:"model,omitempty"`
 }
 
 // References keeps each endpoint's reference.
@@ -50,14 +58,36 @@ type DatasetFiles interface {
 	OpenCSV(ctx context.Context, name string, version int64) (io.ReadCloser, error)
 }
 
+// ServedModel is the model version an endpoint serves (its stable
+// variant) and a way to predict with it: prediction drift compares its
+// predictions on the reference's rows with the logged ones.
+type ServedModel struct {
+	Model   string
+	Version int64
+	// Features names the inputs, in the order Predict reads them.
+	Features []string
+	// Outputs is the number of values per row Predict writes.
+	Outputs int
+	// Predict writes rows × Outputs predictions, as the endpoint answers
+	// them (probabilities, not margins), of x (rows × len(Features),
+	// row-major, NaN missing) into out.
+	Predict func(ctx context.Context, x []float64, rows int, out []float64) error
+}
+
 // Drift compares each endpoint's recent logged inputs with its
 // reference, feature by feature, with Evidently's default tests, and
-// records the results as series.
+// records the results as series. With Model set it also compares the
+// model's predictions: the served version's predictions on the
+// reference's rows (computed once per reference and model version) with
+// its logged predictions in the window.
 type Drift struct {
 	Refs  References
 	Log   Predictions
 	Files DatasetFiles
 	Store Store
+	// Model returns the model an endpoint serves; nil leaves prediction
+	// drift out. Its errors are logged, never fatal to feature drift.
+	Model func(ctx context.Context, endpoint string) (ServedModel, error)
 	// Window is how many of the latest logged rows are compared (default
 	// 1000); DriftShare the share of drifted features that makes the
 	// dataset drift (default 0.5).
@@ -66,17 +96,94 @@ type Drift struct {
 	Now        func() time.Time
 	Logger     *slog.Logger
 
-	mu    sync.Mutex
-	cache map[Reference]map[string][]float64 // reference columns by name
+	mu        sync.Mutex
+	cache     map[Reference]map[string][]float64 // reference columns by name
+	predCache map[predictionKey][]float64        // reference predictions, reduced to one column
+}
+
+// predictionKey names the reference predictions of a model version.
+type predictionKey struct {
+	Dataset string
+	Version int64
+	Model   string
+	ModelV  int64
 }
 
 // ErrNoReference is an endpoint without a reference.
 var ErrNoReference = errors.New("monitor: no reference for the endpoint")
 
+// notEnoughData is a window without traffic to compare:
+// drift.ErrNotEnoughData, and a conflict with the endpoint's state (409)
+// rather than a bad request.
+type notEnoughData struct{ msg string }
+
+func (e *notEnoughData) Error() string { return e.msg }
+
+func (e *notEnoughData) Is(target error) bool {
+	return target == drift.ErrNotEnoughData || target == errdefs.ErrConflict
+}
+
+func notEnoughDataf(format string, args ...any) error {
+	return &notEnoughData{msg: fmt.Sprintf(format, args...) + ": " + drift.ErrNotEnoughData.Error()}
+}
+
 // Check computes the drift of one endpoint now and returns the points it
 // recorded; a window without enough traffic records nothing and says so
 // (drift.ErrNotEnoughData).
 func (d *Drift) Check(ctx context.Context, endpoint string) ([]Point, error) {
+	now := d.now()
+	ev, err := d.evaluate(ctx, endpoint, now)
+	if err != nil {
+		return nil, err
+	}
+	points := ev.points(now.UnixMilli())
+	if err := d.Store.AppendPoints(ctx, points); err != nil {
+		return nil, err
+	}
+	return points, nil
+}
+
+// evaluation is one endpoint's drift at a time: what Check records and
+// Report describes.
+type evaluation struct {
+	endpoint string
+	ref      Reference
+	refRows  int
+	// rows of the window, and the times of its oldest and newest request
+	rows     int
+	from, to int64
+	// features by name
+	features     []columnDrift
+	datasetDrift bool
+	share        float64
+	// prediction is nil when prediction drift was not computed (predErr
+	// says why, unless Model is nil or the window has no prediction of
+	// the served version).
+	prediction *columnDrift
+	predErr    error
+}
+
+// columnDrift is one compared column with its values.
+type columnDrift struct {
+	name     string
+	kind     drift.ColumnKind
+	ref, cur []float64
+	res      drift.Result
+	// The prediction's model version and what of its outputs is compared.
+	model   string
+	version int64
+	output  string
+}
+
+// windowRow is one row of the window: a logged request and the row in it.
+type windowRow struct {
+	rec *predlog.Logged
+	row int
+}
+
+// evaluate computes the drift of one endpoint's latest window at now,
+// recording nothing.
+func (d *Drift) evaluate(ctx context.Context, endpoint string, now time.Time) (*evaluation, error) {
 	ref, err := d.Refs.GetReference(ctx, endpoint)
 	if err != nil {
 		return nil, err
@@ -85,55 +192,37 @@ func (d *Drift) Check(ctx context.Context, endpoint string) ([]Point, error) {
 	if err != nil {
 		return nil, err
 	}
-	window := d.Window
-	if window <= 0 {
-		window = 1000
+	window, err := d.window(ctx, endpoint, now)
+	if err != nil {
+		return nil, err
 	}
-	now := d.now()
-	// The latest rows: walk the log from a day back, keeping the last
-	// window rows.
-	q := predlog.Query{Endpoint: endpoint, Since: now.Add(-24 * time.Hour).UnixMilli(), Limit: predlog.MaxLimit}
-	var rows []predlog.Logged
-	for {
-		page, err := d.Log.ListPredictions(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, page...)
-		if len(rows) > 4*window {
-			rows = rows[len(rows)-window:]
-		}
-		if len(page) < q.Limit {
-			break
-		}
-		last := page[len(page)-1]
-		q.After = predlog.Cursor{Time: last.Time, RequestID: last.RequestID}
+	if len(window) == 0 {
+		return nil, notEnoughDataf("endpoint %s: no logged traffic in the last 24 hours", endpoint)
 	}
+	ev := &evaluation{endpoint: endpoint, ref: ref, rows: len(window), from: window[0].rec.Time, to: window[0].rec.Time}
 	current := map[string][]float64{}
-	n := 0
-	for i := len(rows) - 1; i >= 0 && n < window; i-- {
-		r := rows[i]
-		for row := 0; row < r.Rows && n < window; row++ {
-			for j, name := range r.FeatureNames {
-				if j < r.Features {
-					current[name] = append(current[name], r.Inputs[row*r.Features+j])
-				}
+	for _, w := range window {
+		r := w.rec
+		ev.from, ev.to = min(ev.from, r.Time), max(ev.to, r.Time)
+		for j, name := range r.FeatureNames {
+			if j < r.Features {
+				current[name] = append(current[name], r.Inputs[w.row*r.Features+j])
 			}
-			n++
 		}
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("endpoint %s: %w", endpoint, drift.ErrNotEnoughData)
+	names := make([]string, 0, len(cols))
+	for name, col := range cols {
+		names = append(names, name)
+		ev.refRows = len(col)
 	}
-	ms := now.UnixMilli()
+	sort.Strings(names)
 	var results []drift.Result
-	var points []Point
-	for name, refCol := range cols {
+	for _, name := range names {
 		cur, ok := current[name]
 		if !ok {
 			continue // a reference column the model does not read (the target)
 		}
-		res, err := drift.Column(refCol, cur, drift.Options{Kind: drift.KindNumerical})
+		res, err := drift.Column(cols[name], cur, drift.Options{Kind: drift.KindNumerical})
 		if errors.Is(err, drift.ErrNotEnoughData) {
 			continue
 		}
@@ -141,32 +230,72 @@ func (d *Drift) Check(ctx context.Context, endpoint string) ([]Point, error) {
 			return nil, fmt.Errorf("feature %s: %w", name, err)
 		}
 		results = append(results, res)
-		labels := map[string]string{"endpoint": endpoint, "feature": name}
-		drifted := 0.0
-		if res.Drifted {
-			drifted = 1
-		}
-		points = append(points, Point{Series: SeriesFeatureDrift, Labels: labels, Time: ms, Value: drifted})
-		if score := res.Score(); !math.IsInf(score, 0) && !math.IsNaN(score) {
-			points = append(points, Point{Series: SeriesFeatureScore, Time: ms, Value: score,
-				Labels: map[string]string{"endpoint": endpoint, "feature": name, "test": string(res.Test)}})
-		}
+		ev.features = append(ev.features, columnDrift{name: name, kind: drift.KindNumerical, ref: cols[name], cur: cur, res: res})
 	}
 	if len(results) == 0 {
-		return nil, fmt.Errorf("endpoint %s: no feature of the reference is in the logged inputs: %w", endpoint, drift.ErrNotEnoughData)
+		return nil, notEnoughDataf("endpoint %s: no feature of the reference is in the logged inputs", endpoint)
 	}
-	datasetDrift, share := drift.Dataset(results, d.DriftShare)
-	labels := map[string]string{"endpoint": endpoint}
-	dd := 0.0
-	if datasetDrift {
-		dd = 1
+	ev.datasetDrift, ev.share = drift.Dataset(results, d.DriftShare)
+	if d.Model != nil {
+		ev.prediction, ev.predErr = d.predictionDrift(ctx, endpoint, ref, cols, window)
+		if ev.predErr != nil {
+			d.logger().Error("monitor: prediction drift", "endpoint", endpoint, "error", ev.predErr.Error())
+		}
 	}
-	points = append(points, Point{Series: SeriesDriftShare, Labels: labels, Time: ms, Value: share},
-		Point{Series: SeriesDatasetDrift, Labels: labels, Time: ms, Value: dd})
-	if err := d.Store.AppendPoints(ctx, points); err != nil {
+	return ev, nil
+}
+
+// window returns the latest rows of an endpoint's log (at most Window,
+// from a day back), newest first.
+func (d *Drift) window(ctx context.Context, endpoint string, now time.Time) ([]windowRow, error) {
+	size := d.Window
+	if size <= 0 {
+		size = 1000
+	}
+	// The latest requests holding size rows, from a day back at most.
+	// (Every request holds a row at least.)
+	rows, err := latest(ctx, d.Log, endpoint, false, now.Add(-24*time.Hour).UnixMilli(), now.UnixMilli()+1, size)
+	if err != nil {
 		return nil, err
 	}
-	return points, nil
+	var out []windowRow
+	for i := len(rows) - 1; i >= 0 && len(out) < size; i-- {
+		for row := 0; row < rows[i].Rows && len(out) < size; row++ {
+			out = append(out, windowRow{rec: &rows[i], row: row})
+		}
+	}
+	return out, nil
+}
+
+// points are the series of an evaluation at ms.
+func (ev *evaluation) points(ms int64) []Point {
+	var points []Point
+	for _, c := range ev.features {
+		labels := map[string]string{"endpoint": ev.endpoint, "feature": c.name}
+		points = append(points, Point{Series: SeriesFeatureDrift, Labels: labels, Time: ms, Value: driftIndicator(c.res.Drifted)})
+		if score := c.res.Score(); !math.IsInf(score, 0) && !math.IsNaN(score) {
+			points = append(points, Point{Series: SeriesFeatureScore, Time: ms, Value: score,
+				Labels: map[string]string{"endpoint": ev.endpoint, "feature": c.name, "test": string(c.res.Test)}})
+		}
+	}
+	labels := map[string]string{"endpoint": ev.endpoint}
+	points = append(points, Point{Series: SeriesDriftShare, Labels: labels, Time: ms, Value: ev.share},
+		Point{Series: SeriesDatasetDrift, Labels: labels, Time: ms, Value: driftIndicator(ev.datasetDrift)})
+	if p := ev.prediction; p != nil {
+		points = append(points, Point{Series: SeriesPredictionDrift, Labels: map[string]string{"endpoint": ev.endpoint}, Time: ms, Value: driftIndicator(p.res.Drifted)})
+		if score := p.res.Score(); !math.IsInf(score, 0) && !math.IsNaN(score) {
+			points = append(points, Point{Series: SeriesPredictionScore, Time: ms, Value: score,
+				Labels: map[string]string{"endpoint": ev.endpoint, "test": string(p.res.Test)}})
+		}
+	}
+	return points
+}
+
+func driftIndicator(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // CheckAll checks every endpoint with a reference; endpoints without

@@ -1,8 +1,11 @@
 // Package monitor keeps what Ferry watches about its deployments as time
 // series: system metrics sampled from the serving path (requests per
-// second, error rate, latency quantiles per endpoint) today, drift and
-// performance series as monitoring grows. Points are stored with their
-// labels and pruned after a retention period.
+// second, error rate, latency quantiles per endpoint), the drift of each
+// endpoint's traffic and predictions against its reference, and each
+// served version's performance against delayed ground truth (metrics,
+// concept-drift detectors, CBPE estimates); and it builds drift reports.
+// Points are stored with their labels and pruned after a retention
+// period.
 package monitor
 
 import (

@@ -49,6 +49,9 @@ type Server struct {
 	scheduler   *pipeline.Scheduler
 	monitor     monitor.Store
 	refs        monitor.References
+	performance Performance
+	reports     Reports
+	alerts      Alerts
 	log         *slog.Logger
 }
 
@@ -66,6 +69,9 @@ type Options struct {
 	Scheduler   *pipeline.Scheduler
 	Monitor     monitor.Store
 	References  monitor.References
+	Performance Performance
+	Reports     Reports
+	Alerts      Alerts
 	Logger      *slog.Logger
 }
 
@@ -76,8 +82,8 @@ func New(o Options) *Server {
 	}
 	return &Server{reg: o.Registry, gov: o.Governance, lineage: o.Lineage, audit: o.Audit,
 		serving: o.Serving, predictions: o.Predictions, datasets: o.Datasets,
-		pipelines: o.Pipelines, scheduler: o.Scheduler, monitor: o.Monitor, refs: o.References,
-		log: o.Logger}
+		pipelines: o.Pipelines, scheduler: o.Scheduler, monitor: o.Monitor, refs: o.References, alerts: o.Alerts,
+		reports: o.Reports, performance: o.Performance, log: o.Logger}
 }
 
 // policyBodyLimit bounds a policy document.
@@ -127,6 +133,14 @@ func (s *Server) Register(r *middleware.Router) {
 	g.HandleFunc("GET "+v+"/monitor/series", middleware.Read, s.api(s.querySeries))
 	g.HandleFunc("PUT "+v+"/endpoints/{endpoint}/reference", middleware.Write, s.api(s.setReference))
 	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/reference", middleware.Read, s.api(s.getReference))
+	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/performance", middleware.Read, s.api(s.getPerformance))
+	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/monitor/report", middleware.Read, s.getReport)
+	g.HandleFunc("GET "+v+"/alerts", middleware.Read, s.api(s.listAlerts))
+	g.HandleFunc("GET "+v+"/alerts/rules", middleware.Read, s.api(s.listAlertRules))
+	g.HandleFunc("GET "+v+"/alerts/history", middleware.Read, s.api(s.alertHistory))
+	g.HandleFunc("GET "+v+"/alerts/silences", middleware.Read, s.api(s.listSilences))
+	g.HandleFunc("POST "+v+"/alerts/silences", middleware.Write, s.api(s.postSilence))
+	g.HandleFunc("DELETE "+v+"/alerts/silences/{id}", middleware.Write, s.api(s.deleteSilence))
 	r.Namespace(v+"/", s.writeError)
 }
 

@@ -3,8 +3,11 @@ package storetest
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
+	"time"
 
+	"github.com/ferry-ml/ferry/internal/alert"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/monitor"
 )
@@ -12,6 +15,11 @@ import (
 // MonitorStore is what the monitored-series suite exercises.
 type MonitorStore interface {
 	monitor.Store
+	alert.History
+	alert.HistoryReader
+	PutSilence(ctx context.Context, s alert.Silence) error
+	DeleteSilence(ctx context.Context, id string) error
+	ListSilences(ctx context.Context) ([]alert.Silence, error)
 }
 
 // RunMonitor runs the monitored-series conformance suite.
@@ -48,4 +56,64 @@ func RunMonitor(t *testing.T, newStore func(t *testing.T) MonitorStore) {
 	if got, _ := s.QueryPoints(ctx, monitor.Query{Series: "rps"}); len(got) != 1 {
 		t.Fatalf("after retention: %+v", got)
 	}
+	t.Run("alert history", func(t *testing.T) { runAlertHistory(t, s) })
+}
+
+func runAlertHistory(t *testing.T, s MonitorStore) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	gk := `drift:{endpoint="fraud"}`
+	evs := []alert.Event{
+		{Kind: alert.EventTransition, Time: t0, Rule: "drift", Fingerprint: "f1", Labels: map[string]string{"endpoint": "fraud"},
+			From: alert.StateInactive, To: alert.StatePending, Value: 0.8},
+		{Kind: alert.EventTransition, Time: t0.Add(time.Minute), Rule: "drift", Fingerprint: "f1", Labels: map[string]string{"endpoint": "fraud"},
+			From: alert.StatePending, To: alert.StateFiring, Value: math.NaN()},
+		{Kind: alert.EventNotification, Time: t0.Add(time.Minute), Rule: "drift", GroupKey: gk, Labels: map[string]string{"endpoint": "fraud"},
+			Channel: "retrain", Status: "firing", Alerts: 1, Attempt: 1, Target: "pipelines:/r1"},
+		{Kind: alert.EventNotification, Time: t0.Add(2 * time.Minute), Rule: "latency", GroupKey: "latency:{}",
+			Channel: "hook", Status: "firing", Alerts: 2, Attempt: 3, Err: "HTTP 500"},
+	}
+	for _, e := range evs {
+		must(t, s.Record(ctx, e))
+	}
+	all, err := s.ListAlertEvents(ctx, alert.HistoryQuery{})
+	must(t, err)
+	if len(all) != 4 || all[0].Rule != "latency" || all[0].Err != "HTTP 500" || all[0].Attempt != 3 || all[3].Value != 0.8 {
+		t.Fatalf("all events, newest first: %+v", all)
+	}
+	if !math.IsNaN(all[2].Value) || !all[2].Time.Equal(t0.Add(time.Minute)) || all[2].To != alert.StateFiring {
+		t.Fatalf("transition round trip: %+v", all[2])
+	}
+	byTarget, err := s.ListAlertEvents(ctx, alert.HistoryQuery{Target: "pipelines:/r1"})
+	must(t, err)
+	if len(byTarget) != 1 || !reflect.DeepEqual(byTarget[0].Labels, map[string]string{"endpoint": "fraud"}) || byTarget[0].GroupKey != gk {
+		t.Fatalf("by target: %+v", byTarget)
+	}
+	byGroup, _ := s.ListAlertEvents(ctx, alert.HistoryQuery{Group: alert.GroupURI("drift", gk)})
+	if len(byGroup) != 1 || byGroup[0].Channel != "retrain" {
+		t.Fatalf("by group: %+v", byGroup)
+	}
+	ranged, _ := s.ListAlertEvents(ctx, alert.HistoryQuery{Rule: "drift", Kind: alert.EventTransition, Since: t0.Add(time.Second), Until: t0.Add(time.Hour)})
+	if len(ranged) != 1 || ranged[0].To != alert.StateFiring {
+		t.Fatalf("rule, kind and time range: %+v", ranged)
+	}
+	if got, _ := s.ListAlertEvents(ctx, alert.HistoryQuery{Limit: 2}); len(got) != 2 {
+		t.Fatalf("limit: %d", len(got))
+	}
+	_, err = s.ListAlertEvents(ctx, alert.HistoryQuery{Limit: -1})
+	wantErr(t, err, errdefs.ErrInvalidArgument)
+
+	sl := alert.Silence{ID: "s1", Matchers: map[string]string{"endpoint": "fraud"}, StartsAt: t0, EndsAt: t0.Add(time.Hour),
+		Comment: "deploying", CreatedBy: "ana"}
+	must(t, s.PutSilence(ctx, sl))
+	sl.Comment = "still deploying"
+	must(t, s.PutSilence(ctx, sl))
+	wantErr(t, s.PutSilence(ctx, alert.Silence{ID: "bad"}), errdefs.ErrInvalidArgument)
+	got, err := s.ListSilences(ctx)
+	must(t, err)
+	if len(got) != 1 || !reflect.DeepEqual(got[0], sl) {
+		t.Fatalf("silences: %+v, want %+v", got, sl)
+	}
+	must(t, s.DeleteSilence(ctx, "s1"))
+	wantErr(t, s.DeleteSilence(ctx, "s1"), errdefs.ErrNotFound)
 }

@@ -1,0 +1,106 @@
+package monitor
+
+import (
+	"context"
+	"time"
+
+	"github.com/ferry-ml/ferry/internal/drift"
+	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/monitor/report"
+)
+
+// MaxReportPoints bounds each over-time series of a report: longer ones
+// are thinned evenly (the last point always kept).
+const MaxReportPoints = 500
+
+// DefaultReportRange is how far back a report's over-time series reach
+// when no range is given.
+const DefaultReportRange = 24 * time.Hour
+
+// Report describes an endpoint's drift now — the same window, reference
+// and tests as Check, with each column's histograms — and the drift
+// scores recorded in [from, to) (zero times: the last DefaultReportRange).
+// It records nothing. An endpoint without a reference is
+// errdefs.ErrNotFound; a window without traffic drift.ErrNotEnoughData
+// (and errdefs.ErrConflict).
+func (d *Drift) Report(ctx context.Context, endpoint string, from, to time.Time) (report.Report, error) {
+	now := d.now()
+	if to.IsZero() {
+		to = now
+	}
+	if from.IsZero() {
+		from = to.Add(-DefaultReportRange)
+	}
+	if to.Before(from) {
+		return report.Report{}, errdefs.InvalidArgument("The report's end (%d) is before its start (%d).", to.UnixMilli(), from.UnixMilli())
+	}
+	ev, err := d.evaluate(ctx, endpoint, now)
+	if err != nil {
+		return report.Report{}, err
+	}
+	share := d.DriftShare
+	if !(share > 0) {
+		share = drift.DefaultDriftShare
+	}
+	r := report.Report{
+		Endpoint: endpoint, Generated: now.UnixMilli(),
+		Reference:  report.Reference{Dataset: ev.ref.Dataset, Version: ev.ref.Version, Rows: ev.refRows},
+		Current:    report.Window{Rows: ev.rows, From: ev.from, To: ev.to},
+		DriftShare: ev.share, DriftShareThreshold: share, DatasetDrift: ev.datasetDrift,
+		Features: []report.Column{},
+		OverTime: report.Range{From: from.UnixMilli(), To: to.UnixMilli()},
+	}
+	over := func(series string, labels map[string]string) ([]report.TimePoint, error) {
+		points, err := d.Store.QueryPoints(ctx, Query{Series: series, Labels: labels, From: r.OverTime.From, To: r.OverTime.To, Limit: MaxQueryPoints})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]report.TimePoint, len(points))
+		for i, p := range points {
+			out[i] = report.TimePoint{Time: p.Time, Value: p.Value, Test: p.Labels["test"]}
+		}
+		return report.Thin(out, MaxReportPoints), nil
+	}
+	if r.DriftShareOverTime, err = over(SeriesDriftShare, map[string]string{"endpoint": endpoint}); err != nil {
+		return report.Report{}, err
+	}
+	for _, c := range ev.features {
+		col := reportColumn(c)
+		if col.OverTime, err = over(SeriesFeatureScore, map[string]string{"endpoint": endpoint, "feature": c.name}); err != nil {
+			return report.Report{}, err
+		}
+		r.Features = append(r.Features, col)
+	}
+	switch {
+	case ev.prediction != nil:
+		col := reportColumn(*ev.prediction)
+		if col.OverTime, err = over(SeriesPredictionScore, map[string]string{"endpoint": endpoint}); err != nil {
+			return report.Report{}, err
+		}
+		r.Prediction = &col
+	case ev.predErr != nil:
+		r.PredictionError = ev.predErr.Error()
+	case d.Model == nil:
+		r.PredictionError = "this server does not compute prediction drift"
+	default:
+		r.PredictionError = "no logged prediction of the served model version in the window"
+	}
+	return r, nil
+}
+
+// reportColumn is a compared column as the report shows it.
+func reportColumn(c columnDrift) report.Column {
+	col := report.Column{Name: c.name, Kind: c.kind.String(), Test: string(c.res.Test),
+		Statistic: report.Finite(c.res.Statistic), Score: report.Finite(c.res.Score()),
+		Threshold: c.res.Threshold, Drifted: c.res.Drifted, NRef: c.res.NRef, NCur: c.res.NCur,
+		Model: c.model, Version: c.version, Output: c.output, OverTime: []report.TimePoint{}}
+	if c.res.PValue != nil {
+		col.PValue = report.Finite(*c.res.PValue)
+	}
+	if c.kind == drift.KindCategorical {
+		col.Histogram = report.CategoricalHistogram(c.ref, c.cur)
+	} else {
+		col.Histogram = report.NumericHistogram(c.ref, c.cur, report.DefaultBins)
+	}
+	return col
+}

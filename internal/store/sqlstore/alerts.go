@@ -1,0 +1,158 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/ferry-ml/ferry/internal/alert"
+	"github.com/ferry-ml/ferry/internal/errdefs"
+)
+
+// Record implements alert.History: the event is appended to the alert
+// history (a NaN value is stored as NULL).
+func (s *Store) Record(ctx context.Context, e alert.Event) error {
+	labels, err := json.Marshal(e.Labels)
+	if err != nil {
+		return err
+	}
+	var value any
+	if !math.IsNaN(e.Value) && !math.IsInf(e.Value, 0) {
+		value = e.Value
+	}
+	return s.write(ctx, func(t tx) error {
+		_, err := t.exec(ctx, `INSERT INTO alert_events (kind, time, rule, fingerprint, labels, from_state, to_state, value,
+			group_key, group_uri, channel, status, alerts, attempt, err, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			string(e.Kind), e.Time.UnixMilli(), e.Rule, e.Fingerprint, string(labels), string(e.From), string(e.To), value,
+			e.GroupKey, alert.GroupURI(e.Rule, e.GroupKey), e.Channel, e.Status, e.Alerts, e.Attempt, e.Err, e.Target)
+		return err
+	})
+}
+
+// ListAlertEvents implements alert.HistoryReader.
+func (s *Store) ListAlertEvents(ctx context.Context, q alert.HistoryQuery) ([]alert.Event, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	var where []string
+	var args []any
+	for _, c := range []struct {
+		col, val string
+	}{{"rule", q.Rule}, {"target", q.Target}, {"group_uri", q.Group}, {"kind", string(q.Kind)}} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "time >= ?")
+		args = append(args, q.Since.UnixMilli())
+	}
+	if !q.Until.IsZero() {
+		where = append(where, "time < ?")
+		args = append(args, q.Until.UnixMilli())
+	}
+	stmt := `SELECT kind, time, rule, fingerprint, labels, from_state, to_state, value, group_key, channel, status,
+		alerts, attempt, err, target FROM alert_events`
+	if len(where) > 0 {
+		stmt += " WHERE " + strings.Join(where, " AND ")
+	}
+	stmt += " ORDER BY id DESC LIMIT ?"
+	args = append(args, q.Limit)
+	var out []alert.Event
+	err := s.read(ctx, func(t tx) error {
+		rows, err := t.query(ctx, stmt, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e alert.Event
+			var kind, from, to, labels string
+			var ms int64
+			var value sql.NullFloat64
+			if err := rows.Scan(&kind, &ms, &e.Rule, &e.Fingerprint, &labels, &from, &to, &value, &e.GroupKey,
+				&e.Channel, &e.Status, &e.Alerts, &e.Attempt, &e.Err, &e.Target); err != nil {
+				return err
+			}
+			e.Kind, e.From, e.To, e.Time = alert.EventKind(kind), alert.State(from), alert.State(to), time.UnixMilli(ms).UTC()
+			e.Value = math.NaN()
+			if value.Valid {
+				e.Value = value.Float64
+			}
+			if err := json.Unmarshal([]byte(labels), &e.Labels); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// PutSilence keeps a silence, replacing one with the same id.
+func (s *Store) PutSilence(ctx context.Context, sl alert.Silence) error {
+	if err := sl.Validate(); err != nil {
+		return err
+	}
+	m, err := json.Marshal(sl.Matchers)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(t tx) error {
+		_, err := t.exec(ctx, `INSERT INTO alert_silences (id, matchers, starts_at, ends_at, comment, created_by) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET matchers = excluded.matchers, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+			comment = excluded.comment, created_by = excluded.created_by`,
+			sl.ID, string(m), sl.StartsAt.UnixMilli(), sl.EndsAt.UnixMilli(), sl.Comment, sl.CreatedBy)
+		return err
+	})
+}
+
+// DeleteSilence removes a silence (ErrNotFound when there is none).
+func (s *Store) DeleteSilence(ctx context.Context, id string) error {
+	return s.write(ctx, func(t tx) error {
+		res, err := t.exec(ctx, `DELETE FROM alert_silences WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errdefs.NotFound("Silence '%s' does not exist.", id)
+		}
+		return nil
+	})
+}
+
+// ListSilences returns the kept silences by id.
+func (s *Store) ListSilences(ctx context.Context) ([]alert.Silence, error) {
+	var out []alert.Silence
+	err := s.read(ctx, func(t tx) error {
+		rows, err := t.query(ctx, `SELECT id, matchers, starts_at, ends_at, comment, created_by FROM alert_silences ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sl alert.Silence
+			var m string
+			var from, to int64
+			if err := rows.Scan(&sl.ID, &m, &from, &to, &sl.Comment, &sl.CreatedBy); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(m), &sl.Matchers); err != nil {
+				return err
+			}
+			sl.StartsAt, sl.EndsAt = time.UnixMilli(from).UTC(), time.UnixMilli(to).UTC()
+			out = append(out, sl)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+var (
+	_ alert.History       = (*Store)(nil)
+	_ alert.HistoryReader = (*Store)(nil)
+)
