@@ -75,6 +75,7 @@ type Engine struct {
 	mu       sync.Mutex
 	rules    []*ruleState
 	silences map[string]Silence
+	retired  bool // adopted by another engine: Evaluate does nothing
 }
 
 type ruleState struct {
@@ -212,6 +213,33 @@ func (e *Engine) Silences() []Silence {
 	return out
 }
 
+// Adopt takes over the state — pending and firing alerts, notification
+// groups — of old's rules whose definition e holds unchanged, so that
+// replacing a rules document neither restarts their `for` nor notifies
+// (or starts a pipeline) again; changed and new rules start afresh. It
+// returns how many rules kept their state. old evaluates nothing
+// afterwards.
+func (e *Engine) Adopt(old *Engine) int {
+	old.mu.Lock()
+	defer old.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	prev := map[string]*ruleState{}
+	for _, rs := range old.rules {
+		prev[rs.rule.definition()] = rs
+	}
+	n := 0
+	for _, rs := range e.rules {
+		if o, ok := prev[rs.rule.definition()]; ok {
+			rs.alerts, rs.groups = o.alerts, o.groups
+			o.alerts, o.groups = map[string]*entry{}, map[string]*group{}
+			n++
+		}
+	}
+	old.retired = true
+	return n
+}
+
 // Rules returns the rules evaluated, in file order.
 func (e *Engine) Rules() []Rule {
 	out := make([]Rule, len(e.rules))
@@ -246,6 +274,9 @@ func (e *Engine) Alerts() []Alert {
 func (e *Engine) Evaluate(ctx context.Context, now time.Time, samples []Sample) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.retired {
+		return nil
+	}
 	for _, rs := range e.rules {
 		e.evalRule(ctx, rs, now, samples)
 	}

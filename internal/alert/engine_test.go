@@ -519,3 +519,53 @@ channels:
 		t.Fatal("a bad kind is accepted")
 	}
 }
+
+// Replacing the rules keeps the state of unchanged rules (no second
+// notification, `for` not restarted) and starts changed ones afresh.
+func TestAdoptKeepsUnchangedRules(t *testing.T) {
+	rc := newReceiver(t, nil)
+	build := func(threshold string) *Engine {
+		src := strings.NewReplacer("%URL%", rc.srv.URL, "%T%", threshold).Replace(`
+rules:
+  - {name: drift, series: drift_share, condition: "> 0.5", group_by: [endpoint], channels: [ops]}
+  - {name: busy, series: rps, condition: "> %T%", for: 10m, channels: [ops]}
+channels:
+  - {name: ops, type: webhook, url: "%URL%"}
+`)
+		cfg, err := ParseRules([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.Close(context.Background()) })
+		return e
+	}
+	samples := []Sample{drift("fraud", "", 0.9), {Series: "rps", Value: 50}}
+	old := build("10")
+	h := &harness{e: old, rc: rc}
+	h.eval(t, 0, samples...)
+	if rc.count() != 1 {
+		t.Fatalf("%d notifications", rc.count())
+	}
+	e := build("20") // busy changed, drift did not
+	if n := e.Adopt(old); n != 1 {
+		t.Fatalf("adopted %d rules, want 1", n)
+	}
+	h.e = e
+	h.eval(t, time.Minute, samples...)
+	if rc.count() != 1 {
+		t.Fatalf("the unchanged firing rule notified again: %d notifications", rc.count())
+	}
+	var busy Alert
+	for _, a := range e.Alerts() {
+		if a.Rule == "busy" {
+			busy = a
+		}
+	}
+	if busy.State != StatePending || !busy.ActiveAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("the changed rule should start afresh: %+v", busy)
+	}
+}

@@ -46,6 +46,14 @@ type Config struct {
 	Channels []ChannelConfig
 }
 
+// RulesDocument is a rules file kept by the server (set through its API),
+// with who set it and when (Unix ms).
+type RulesDocument struct {
+	Document  string
+	UpdatedAt int64
+	UpdatedBy string
+}
+
 // Rule is one alerting rule.
 type Rule struct {
 	Name     string
@@ -133,6 +141,19 @@ func (r *Rule) selects(s Sample) bool {
 		}
 	}
 	return true
+}
+
+// definition renders everything that defines the rule (two rules with
+// the same definition evaluate alike).
+func (r *Rule) definition() string {
+	c := *r
+	c.templates = nil
+	ms := make([]string, len(c.Matchers))
+	for i, m := range c.Matchers {
+		ms[i] = fmt.Sprintf("%s=%q/%t", m.Name, m.Value, m.Regex != nil)
+	}
+	c.Matchers = nil
+	return fmt.Sprintf("%+v %v", c, ms)
 }
 
 func (r *Rule) String() string {

@@ -106,14 +106,24 @@ type reply struct {
 // call sends a JSON request and decodes the JSON answer into a map.
 func call(t *testing.T, srv *httptest.Server, method, path string, body any) reply {
 	t.Helper()
+	if body == nil {
+		return callRaw(t, srv, method, path, "", "")
+	}
+	b, _ := json.Marshal(body)
+	return callRaw(t, srv, method, path, "application/json", string(b))
+}
+
+// callRaw sends body with the content type (none when empty) and decodes
+// the JSON answer into a map.
+func callRaw(t *testing.T, srv *httptest.Server, method, path, contentType, body string) reply {
+	t.Helper()
 	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+	if contentType != "" {
+		rd = strings.NewReader(body)
 	}
 	req, _ := http.NewRequest(method, srv.URL+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -138,3 +138,93 @@ func (h *hookServer) received() []map[string]any {
 	defer h.mu.Unlock()
 	return append([]map[string]any(nil), h.calls...)
 }
+
+// Rules set through the API are checked (errors name the line), in force
+// at once without the alert_rules file, kept across restarts, and
+// replacing them keeps the state of the unchanged rules: a firing alert
+// does not notify again.
+func TestAlertRulesAPI(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p struct {
+			GroupKey string `json:"groupKey"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		mu.Lock()
+		got = append(got, p.GroupKey)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	received := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
+	s := &testServer{t: t, dir: t.TempDir()}
+	s.start()
+	defer s.stop()
+	r := mustOK(t, call(t, s.srv, "GET", "/api/v1/alerts/rules", nil))
+	if r["source"] != "" || len(r["rules"].([]any)) != 0 {
+		t.Fatalf("rules before any: %v", r)
+	}
+	put := func(doc string) reply {
+		return callRaw(t, s.srv, "PUT", "/api/v1/alerts/rules", "application/yaml", doc)
+	}
+	if r := put("rules:\n  - name: a\n    series: s\n    condition: '=> 1'\n"); r.status != 400 || !strings.Contains(fmt.Sprint(r.body["message"]), "line 4") {
+		t.Fatalf("bad document: %d %v", r.status, r.body)
+	}
+	doc := func(threshold string) string {
+		return fmt.Sprintf(`rules:
+  - {name: busy, series: requests_per_second, condition: "> 0", group_by: [endpoint], channels: [hook]}
+  - {name: slow, series: latency_p99_ms, condition: "> %s", group_by: [endpoint], channels: [hook]}
+channels:
+  - {name: hook, type: webhook, url: %q}
+`, threshold, hook.URL)
+	}
+	if r := put(doc("1000")); r.status != 200 || r.body["source"] != "api" || len(r.body["rules"].([]any)) != 2 {
+		t.Fatalf("put: %d %v", r.status, r.body)
+	}
+	data := setupRolloutModels(t, s.srv, failingOIP(t).URL)
+	mustOK(t, call(t, s.srv, "POST", "/api/v1/endpoints", map[string]any{"endpoint": "cancer", "model": "models:/cancer/1"}))
+	tick := func() {
+		t.Helper()
+		for i := range 5 {
+			if st, _, _, _ := infer(t, s.srv.URL, "/v2/models/cancer/infer", data.row(i), nil); st != 200 {
+				t.Fatalf("request %d: %d", i, st)
+			}
+		}
+		if err := s.app.MonitorTick(context.Background(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.app.Alerts().Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick()
+	if g := received(); len(g) != 1 || !strings.HasPrefix(g[0], "busy:") {
+		t.Fatalf("notifications: %v", g)
+	}
+	// Replace the rules: busy is unchanged and keeps firing silently.
+	mustOK(t, call(t, s.srv, "GET", "/api/v1/alerts/rules", nil))
+	if r := put(doc("2000")); r.status != 200 {
+		t.Fatalf("replace: %d %v", r.status, r.body)
+	}
+	tick()
+	if g := received(); len(g) != 1 {
+		t.Fatalf("an unchanged firing rule notified again after the replacement: %v", g)
+	}
+	// Kept across a restart.
+	s.stop()
+	s.start()
+	r = mustOK(t, call(t, s.srv, "GET", "/api/v1/alerts/rules", nil))
+	if r["source"] != "api" || !strings.Contains(r["document"].(string), "> 2000") || r["updated_by"] == "" {
+		t.Fatalf("rules after a restart: %v", r)
+	}
+	if aud := get(t, s.srv.URL+"/api/v1/audit/events?max_results=1000"); !strings.Contains(aud, `"action":"alert.set_rules"`) {
+		t.Fatal("setting the rules is not in the audit trail")
+	}
+	r = mustOK(t, call(t, s.srv, "DELETE", "/api/v1/alerts/rules", nil))
+	if r["source"] != "" || len(r["rules"].([]any)) != 0 || s.app.Alerts() != nil {
+		t.Fatalf("after delete: %v", r)
+	}
+	if r := call(t, s.srv, "DELETE", "/api/v1/alerts/rules", nil); r.status != 404 {
+		t.Fatalf("second delete: %d", r.status)
+	}
+}

@@ -65,7 +65,7 @@ type App struct {
 	traffic    *monitor.Traffic
 	drift      *monitor.Drift
 	perf       *monitor.Performance
-	alerts     *alert.Engine
+	alerts     *alerting
 	handler    http.Handler
 }
 
@@ -146,19 +146,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		},
 		OnAdded: func(ctx context.Context, v dataset.Version) { a.scheduler.DatasetAdded(ctx, v.Name) },
 	}
-	if a.alerts, err = openAlerts(ctx, cfg.AlertRules, a); err != nil {
+	a.alerts = &alerting{a: a, file: cfg.AlertRules}
+	if err := a.alerts.open(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
-	var alerts v1.Alerts
-	if a.alerts != nil {
-		alerts = alertService{e: a.alerts, store: a.store}
-	}
 	a.perf = &monitor.Performance{Log: a.store, Endpoints: servedVersions{a.serving}, Tasks: servedVersions{a.serving},
 		Store: a.store, Logger: log}
-	v1.New(v1.Options{Performance: a.perf, Alerts: alerts, Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
+	v1.New(v1.Options{Performance: a.perf, Alerts: a.alerts, Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
 		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log,
-		Pipelines: a.pipelines, Scheduler: a.scheduler, Monitor: a.store, References: references{a},
+		Pipelines: a.pipelines, Scheduler: a.scheduler, Monitor: a.store, References: references{a}, DriftSettings: a.store,
 		Reports: driftReports{a},
 	}).Register(router)
 	metrics, err := a.registerMetrics(router)
@@ -173,7 +170,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		a.traffic = monitor.NewTraffic(nil)
 		traffic = a.traffic
 	}
-	a.drift = &monitor.Drift{Refs: references{a}, Log: a.store, Files: datasetFiles{a}, Store: a.store, Logger: log,
+	a.drift = &monitor.Drift{Refs: references{a}, Settings: a.store, Log: a.store, Files: datasetFiles{a}, Store: a.store, Logger: log,
 		Model: a.servedModel}
 	apiinference.New(a.serving, Version, apiinference.Options{Logger: log, Metrics: metrics, Predictions: a.predlog,
 		Traffic: traffic}).Register(router)
@@ -214,7 +211,7 @@ func (a *App) Close() error {
 	}
 	if a.alerts != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = errors.Join(err, a.alerts.Close(ctx))
+		err = errors.Join(err, a.alerts.close(ctx))
 		cancel()
 	}
 	if a.predlog != nil {

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -60,37 +58,6 @@ func (f datasetFiles) OpenCSV(ctx context.Context, name string, version int64) (
 	return pr, nil
 }
 
-// openAlerts reads the alert rules file (alert_rules), if any: the
-// engine records its history in the store, starts pipelines for pipeline
-// channels and is given the stored silences.
-func openAlerts(ctx context.Context, path string, a *App) (*alert.Engine, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("alert_rules: %w", err)
-	}
-	cfg, err := alert.ParseRules(b)
-	if err != nil {
-		return nil, fmt.Errorf("alert_rules %s: %w", path, err)
-	}
-	e, err := alert.New(cfg, alert.Options{Logger: a.log, History: a.store, Trigger: a.triggerPipeline})
-	if err != nil {
-		return nil, err
-	}
-	silences, err := a.store.ListSilences(ctx)
-	if err != nil {
-		return nil, errors.Join(err, e.Close(ctx))
-	}
-	for _, s := range silences {
-		if err := e.AddSilence(s); err != nil {
-			return nil, errors.Join(err, e.Close(ctx))
-		}
-	}
-	return e, nil
-}
-
 // triggerPipeline starts a run of a registered pipeline for a firing
 // alert group (a pipeline channel): the registered parameters, overridden
 // by the channel's. The start is in the audit trail, by the alert.
@@ -125,44 +92,6 @@ func (a *App) triggerPipeline(ctx context.Context, req alert.TriggerRequest) (st
 	}
 	a.log.Info("pipeline started by an alert", "pipeline", p.Name, "run", run.ID, "rule", req.Rule, "group", req.Group)
 	return pipeline.RunURI(run.ID), nil
-}
-
-// alertService is the alerting the API exposes: the engine's state, the
-// stored history, silences kept in the store and in force in the engine.
-type alertService struct {
-	e     *alert.Engine
-	store alertStore
-}
-
-type alertStore interface {
-	alert.HistoryReader
-	PutSilence(ctx context.Context, s alert.Silence) error
-	DeleteSilence(ctx context.Context, id string) error
-	ListSilences(ctx context.Context) ([]alert.Silence, error)
-}
-
-func (s alertService) Rules() []alert.Rule   { return s.e.Rules() }
-func (s alertService) Active() []alert.Alert { return s.e.Alerts() }
-func (s alertService) History(ctx context.Context, q alert.HistoryQuery) ([]alert.Event, error) {
-	return s.store.ListAlertEvents(ctx, q)
-}
-func (s alertService) Silences(ctx context.Context) ([]alert.Silence, error) {
-	return s.store.ListSilences(ctx)
-}
-func (s alertService) AddSilence(ctx context.Context, sl alert.Silence) error {
-	if err := s.store.PutSilence(ctx, sl); err != nil {
-		return err
-	}
-	return s.e.AddSilence(sl)
-}
-func (s alertService) RemoveSilence(ctx context.Context, id string) error {
-	if err := s.store.DeleteSilence(ctx, id); err != nil {
-		return err
-	}
-	if err := s.e.RemoveSilence(id); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-		return err
-	}
-	return nil
 }
 
 // alertSubjects names the lineage nodes an alert group's labels refer to.
@@ -202,18 +131,19 @@ func (a *App) MonitorTick(ctx context.Context, now time.Time) error {
 	points = append(points, perf...)
 	a.log.Debug("monitor tick", "points", len(points), "drift_ms", t1.Sub(t0).Milliseconds(),
 		"performance_ms", time.Since(t1).Milliseconds())
-	if a.alerts == nil {
+	e := a.alerts.engine()
+	if e == nil {
 		return nil
 	}
 	samples := make([]alert.Sample, len(points))
 	for i, p := range points {
 		samples[i] = alert.Sample{Series: p.Series, Labels: p.Labels, Value: p.Value, Time: time.UnixMilli(p.Time)}
 	}
-	return a.alerts.Evaluate(ctx, now, samples)
+	return e.Evaluate(ctx, now, samples)
 }
 
-// Alerts returns the alert engine (nil without alert_rules).
-func (a *App) Alerts() *alert.Engine { return a.alerts }
+// Alerts returns the alert engine in force (nil without rules).
+func (a *App) Alerts() *alert.Engine { return a.alerts.engine() }
 
 // runMonitor ticks until ctx ends.
 func (a *App) runMonitor(ctx context.Context) {

@@ -10,6 +10,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,14 @@ const (
 	SeriesFeatureScore    = "feature_drift_score"    // the test's p-value or distance (labels feature, test)
 	SeriesPredictionDrift = "prediction_drift"       // 1 when the model's predictions drifted, else 0
 	SeriesPredictionScore = "prediction_drift_score" // the prediction test's p-value or distance (label test)
+
+	// The same per model version while a window holds several (labels
+	// model and version too): their own series, so that a rule over the
+	// endpoint's series never sees them.
+	SeriesVersionDriftShare   = "version_drift_share"
+	SeriesVersionDatasetDrift = "version_dataset_drift"
+	SeriesVersionFeatureDrift = "version_feature_drift"
+	SeriesVersionFeatureScore = "version_feature_drift_score"
 )
 
 // Reference is the data an endpoint's traffic is compared with: a
@@ -88,9 +97,14 @@ type Drift struct {
 	// Model returns the model an endpoint serves; nil leaves prediction
 	// drift out. Its errors are logged, never fatal to feature drift.
 	Model func(ctx context.Context, endpoint string) (ServedModel, error)
-	// Window is how many of the latest logged rows are compared (default
-	// 1000); DriftShare the share of drifted features that makes the
-	// dataset drift (default 0.5).
+	// Settings are the endpoints' drift settings (test, threshold, drift
+	// share, window); nil, or an endpoint without settings, is the
+	// defaults below.
+	Settings SettingsStore
+	// Window is how many of the latest logged rows are compared when an
+	// endpoint sets no window (default DefaultWindowRows); DriftShare the
+	// share of drifted features that makes the dataset drift when an
+	// endpoint sets none (default 0.5).
 	Window     int
 	DriftShare float64
 	Now        func() time.Time
@@ -99,7 +113,16 @@ type Drift struct {
 	mu        sync.Mutex
 	cache     map[Reference]map[string][]float64 // reference columns by name
 	predCache map[predictionKey][]float64        // reference predictions, reduced to one column
+	// warned is the last unmatched-columns warning logged per endpoint and
+	// reference, so the tick warns once, not every tick.
+	warned map[Reference]string
 }
+
+// MinVersionRows is the fewest window rows a model version must have
+// answered for its own drift to be recorded when the window holds
+// several versions (a canary or an A/B test); fewer records nothing for
+// that version (not enough data).
+const MinVersionRows = 30
 
 // predictionKey names the reference predictions of a model version.
 type predictionKey struct {
@@ -161,6 +184,32 @@ type evaluation struct {
 	// the served version).
 	prediction *columnDrift
 	predErr    error
+	// settings are the effective drift settings.
+	settings DriftSettings
+	// missingInRef are logged features the reference lacks (not tested);
+	// notServed reference columns no logged request carries (a target, or
+	// a feature the model does not read). Both sorted.
+	missingInRef, notServed []string
+	// versions is the drift per model version when the window holds rows
+	// of several versions (each with MinVersionRows rows at least).
+	versions []versionDrift
+}
+
+// versionDrift is the drift of the window's rows one model version
+// answered.
+type versionDrift struct {
+	model        string
+	version      int64
+	rows         int
+	features     []columnDrift
+	datasetDrift bool
+	share        float64
+}
+
+// modelVersion names a model version of the window.
+type modelVersion struct {
+	model   string
+	version int64
 }
 
 // columnDrift is one compared column with its values.
@@ -188,54 +237,51 @@ func (d *Drift) evaluate(ctx context.Context, endpoint string, now time.Time) (*
 	if err != nil {
 		return nil, err
 	}
+	settings, err := d.settings(ctx, endpoint)
+	if err != nil {
+		return nil, err
+	}
 	cols, err := d.reference(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	window, err := d.window(ctx, endpoint, now)
+	window, err := d.window(ctx, endpoint, now, settings)
 	if err != nil {
 		return nil, err
 	}
 	if len(window) == 0 {
-		return nil, notEnoughDataf("endpoint %s: no logged traffic in the last 24 hours", endpoint)
+		return nil, notEnoughDataf("endpoint %s: no logged traffic %s", endpoint, settings.describe())
 	}
-	ev := &evaluation{endpoint: endpoint, ref: ref, rows: len(window), from: window[0].rec.Time, to: window[0].rec.Time}
-	current := map[string][]float64{}
-	for _, w := range window {
-		r := w.rec
-		ev.from, ev.to = min(ev.from, r.Time), max(ev.to, r.Time)
-		for j, name := range r.FeatureNames {
-			if j < r.Features {
-				current[name] = append(current[name], r.Inputs[w.row*r.Features+j])
-			}
-		}
-	}
-	names := make([]string, 0, len(cols))
-	for name, col := range cols {
-		names = append(names, name)
+	ev := &evaluation{endpoint: endpoint, ref: ref, rows: len(window), from: window[0].rec.Time, to: window[0].rec.Time,
+		settings: settings}
+	for _, col := range cols {
 		ev.refRows = len(col)
 	}
-	sort.Strings(names)
+	current := columnsOf(window)
+	for _, w := range window {
+		ev.from, ev.to = min(ev.from, w.rec.Time), max(ev.to, w.rec.Time)
+	}
+	ev.missingInRef, ev.notServed = unmatched(cols, current)
+	d.warnUnmatched(ref, ev)
 	var results []drift.Result
-	for _, name := range names {
-		cur, ok := current[name]
-		if !ok {
-			continue // a reference column the model does not read (the target)
-		}
-		res, err := drift.Column(cols[name], cur, drift.Options{Kind: drift.KindNumerical})
-		if errors.Is(err, drift.ErrNotEnoughData) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("feature %s: %w", name, err)
-		}
-		results = append(results, res)
-		ev.features = append(ev.features, columnDrift{name: name, kind: drift.KindNumerical, ref: cols[name], cur: cur, res: res})
+	ev.features, results, err = compareColumns(cols, current, settings)
+	if err != nil {
+		return nil, err
 	}
 	if len(results) == 0 {
-		return nil, notEnoughDataf("endpoint %s: no feature of the reference is in the logged inputs", endpoint)
+		if len(ev.missingInRef) > 0 && len(ev.missingInRef) == len(current) {
+			return nil, notEnoughDataf("endpoint %s: no logged feature (%s) is a numeric column of the reference %s@%d (%s)",
+				endpoint, strings.Join(ev.missingInRef, ", "), ref.Dataset, ref.Version, strings.Join(ev.notServed, ", "))
+		}
+		if len(current) == 0 {
+			return nil, notEnoughDataf("endpoint %s: the logged requests name no features", endpoint)
+		}
+		return nil, notEnoughDataf("endpoint %s: no feature of the reference has finite values in both the reference and the window", endpoint)
 	}
-	ev.datasetDrift, ev.share = drift.Dataset(results, d.DriftShare)
+	ev.datasetDrift, ev.share = drift.Dataset(results, settings.DriftShare)
+	if ev.versions, err = d.versionDrift(cols, window, settings); err != nil {
+		return nil, err
+	}
 	if d.Model != nil {
 		ev.prediction, ev.predErr = d.predictionDrift(ctx, endpoint, ref, cols, window)
 		if ev.predErr != nil {
@@ -245,16 +291,168 @@ func (d *Drift) evaluate(ctx context.Context, endpoint string, now time.Time) (*
 	return ev, nil
 }
 
-// window returns the latest rows of an endpoint's log (at most Window,
-// from a day back), newest first.
-func (d *Drift) window(ctx context.Context, endpoint string, now time.Time) ([]windowRow, error) {
-	size := d.Window
-	if size <= 0 {
-		size = 1000
+// settings are an endpoint's effective drift settings.
+func (d *Drift) settings(ctx context.Context, endpoint string) (DriftSettings, error) {
+	s := DriftSettings{Endpoint: endpoint}
+	if d.Settings != nil {
+		var err error
+		if s, err = d.Settings.GetDriftSettings(ctx, endpoint); err != nil {
+			return DriftSettings{}, fmt.Errorf("endpoint %s: drift settings: %w", endpoint, err)
+		}
+		s.Endpoint = endpoint
 	}
-	// The latest requests holding size rows, from a day back at most.
-	// (Every request holds a row at least.)
-	rows, err := latest(ctx, d.Log, endpoint, false, now.Add(-24*time.Hour).UnixMilli(), now.UnixMilli()+1, size)
+	if s.Window == 0 && s.WindowRows == 0 && d.Window > 0 {
+		s.WindowRows = min(d.Window, MaxWindowRows)
+	}
+	if s.DriftShare == 0 && d.DriftShare > 0 && d.DriftShare <= 1 {
+		s.DriftShare = d.DriftShare
+	}
+	return s.Effective(), nil
+}
+
+// columnsOf gathers the window's values by feature name.
+func columnsOf(window []windowRow) map[string][]float64 {
+	current := map[string][]float64{}
+	for _, w := range window {
+		r := w.rec
+		for j, name := range r.FeatureNames {
+			if j < r.Features {
+				current[name] = append(current[name], r.Inputs[w.row*r.Features+j])
+			}
+		}
+	}
+	return current
+}
+
+// unmatched returns the logged features the reference lacks and the
+// reference columns no logged row carries, sorted.
+func unmatched(cols, current map[string][]float64) (missingInRef, notServed []string) {
+	for name := range current {
+		if _, ok := cols[name]; !ok {
+			missingInRef = append(missingInRef, name)
+		}
+	}
+	for name := range cols {
+		if _, ok := current[name]; !ok {
+			notServed = append(notServed, name)
+		}
+	}
+	sort.Strings(missingInRef)
+	sort.Strings(notServed)
+	return missingInRef, notServed
+}
+
+// warnUnmatched logs, once per endpoint and reference (again when the
+// set changes), the logged features the reference lacks: they are not
+// tested.
+func (d *Drift) warnUnmatched(ref Reference, ev *evaluation) {
+	if len(ev.missingInRef) == 0 {
+		return
+	}
+	key := Reference{Endpoint: ev.endpoint, Dataset: ref.Dataset, Version: ref.Version}
+	sig := strings.Join(ev.missingInRef, "\x00")
+	d.mu.Lock()
+	if d.warned == nil {
+		d.warned = map[Reference]string{}
+	}
+	seen := d.warned[key] == sig
+	d.warned[key] = sig
+	d.mu.Unlock()
+	if !seen {
+		d.logger().Warn("monitor: logged features missing in the reference are not tested for drift",
+			"endpoint", ev.endpoint, "reference", fmt.Sprintf("%s@%d", ref.Dataset, ref.Version),
+			"features_missing_in_reference", ev.missingInRef, "reference_columns_not_served", ev.notServed)
+	}
+}
+
+// compareColumns tests every reference column the window carries, by
+// name; a column without finite values on either side is skipped (not
+// enough data).
+func compareColumns(cols, current map[string][]float64, settings DriftSettings) ([]columnDrift, []drift.Result, error) {
+	names := make([]string, 0, len(cols))
+	for name := range cols {
+		if _, ok := current[name]; ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var (
+		out     []columnDrift
+		results []drift.Result
+	)
+	for _, name := range names {
+		cur := current[name]
+		res, err := drift.Column(cols[name], cur, settings.options())
+		if errors.Is(err, drift.ErrNotEnoughData) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("feature %s: %w", name, err)
+		}
+		results = append(results, res)
+		out = append(out, columnDrift{name: name, kind: drift.KindNumerical, ref: cols[name], cur: cur, res: res})
+	}
+	return out, results, nil
+}
+
+// versionDrift compares the rows of each model version of the window
+// separately when there are several; a version with fewer than
+// MinVersionRows rows, or without a comparable feature, is left out.
+func (d *Drift) versionDrift(cols map[string][]float64, window []windowRow, settings DriftSettings) ([]versionDrift, error) {
+	byVersion := map[modelVersion][]windowRow{}
+	for _, w := range window {
+		k := modelVersion{w.rec.Model, w.rec.Version}
+		byVersion[k] = append(byVersion[k], w)
+	}
+	if len(byVersion) < 2 {
+		return nil, nil
+	}
+	keys := make([]modelVersion, 0, len(byVersion))
+	for k := range byVersion {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].model != keys[j].model {
+			return keys[i].model < keys[j].model
+		}
+		return keys[i].version < keys[j].version
+	})
+	var out []versionDrift
+	for _, k := range keys {
+		rows := byVersion[k]
+		if len(rows) < MinVersionRows {
+			continue
+		}
+		features, results, err := compareColumns(cols, columnsOf(rows), settings)
+		if err != nil {
+			return nil, fmt.Errorf("model %s version %d: %w", k.model, k.version, err)
+		}
+		if len(results) == 0 {
+			continue
+		}
+		v := versionDrift{model: k.model, version: k.version, rows: len(rows), features: features}
+		v.datasetDrift, v.share = drift.Dataset(results, settings.DriftShare)
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// window returns the latest rows of an endpoint's log, newest first: a
+// count window's newest WindowRows rows from a day back at most, or a
+// time window's rows logged in [now-Window, now), its newest
+// WindowRows (MaxWindowRows) at most.
+func (d *Drift) window(ctx context.Context, endpoint string, now time.Time, s DriftSettings) ([]windowRow, error) {
+	size := s.WindowRows
+	if size <= 0 {
+		size = DefaultWindowRows
+	}
+	// The latest requests holding size rows (every request holds a row
+	// at least), in one query.
+	start, end := now.Add(-countWindowLookback).UnixMilli(), now.UnixMilli()+1
+	if s.Window > 0 {
+		start, end = now.Add(-s.Window).UnixMilli(), now.UnixMilli()
+	}
+	rows, err := latest(ctx, d.Log, endpoint, false, start, end, size)
 	if err != nil {
 		return nil, err
 	}
@@ -281,6 +479,20 @@ func (ev *evaluation) points(ms int64) []Point {
 	labels := map[string]string{"endpoint": ev.endpoint}
 	points = append(points, Point{Series: SeriesDriftShare, Labels: labels, Time: ms, Value: ev.share},
 		Point{Series: SeriesDatasetDrift, Labels: labels, Time: ms, Value: driftIndicator(ev.datasetDrift)})
+	for _, v := range ev.versions {
+		version := strconv.FormatInt(v.version, 10)
+		for _, c := range v.features {
+			labels := map[string]string{"endpoint": ev.endpoint, "feature": c.name, "model": v.model, "version": version}
+			points = append(points, Point{Series: SeriesVersionFeatureDrift, Labels: labels, Time: ms, Value: driftIndicator(c.res.Drifted)})
+			if score := c.res.Score(); !math.IsInf(score, 0) && !math.IsNaN(score) {
+				points = append(points, Point{Series: SeriesVersionFeatureScore, Time: ms, Value: score,
+					Labels: map[string]string{"endpoint": ev.endpoint, "feature": c.name, "test": string(c.res.Test), "model": v.model, "version": version}})
+			}
+		}
+		labels := map[string]string{"endpoint": ev.endpoint, "model": v.model, "version": version}
+		points = append(points, Point{Series: SeriesVersionDriftShare, Labels: labels, Time: ms, Value: v.share},
+			Point{Series: SeriesVersionDatasetDrift, Labels: labels, Time: ms, Value: driftIndicator(v.datasetDrift)})
+	}
 	if p := ev.prediction; p != nil {
 		points = append(points, Point{Series: SeriesPredictionDrift, Labels: map[string]string{"endpoint": ev.endpoint}, Time: ms, Value: driftIndicator(p.res.Drifted)})
 		if score := p.res.Score(); !math.IsInf(score, 0) && !math.IsNaN(score) {

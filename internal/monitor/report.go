@@ -38,10 +38,7 @@ func (d *Drift) Report(ctx context.Context, endpoint string, from, to time.Time)
 	if err != nil {
 		return report.Report{}, err
 	}
-	share := d.DriftShare
-	if !(share > 0) {
-		share = drift.DefaultDriftShare
-	}
+	share := ev.settings.DriftShare
 	r := report.Report{
 		Endpoint: endpoint, Generated: now.UnixMilli(),
 		Reference:  report.Reference{Dataset: ev.ref.Dataset, Version: ev.ref.Version, Rows: ev.refRows},
@@ -49,15 +46,31 @@ func (d *Drift) Report(ctx context.Context, endpoint string, from, to time.Time)
 		DriftShare: ev.share, DriftShareThreshold: share, DatasetDrift: ev.datasetDrift,
 		Features: []report.Column{},
 		OverTime: report.Range{From: from.UnixMilli(), To: to.UnixMilli()},
+		Settings: report.Settings{StatTest: ev.settings.StatTest, Threshold: ev.settings.Threshold,
+			DriftShare: ev.settings.DriftShare, WindowRows: ev.settings.WindowRows},
+		FeaturesMissingInReference: nonNil(ev.missingInRef), ReferenceColumnsNotServed: nonNil(ev.notServed),
+		Versions: []report.VersionDrift{},
+	}
+	if ev.settings.Window > 0 {
+		r.Settings.Window = ev.settings.Window.String()
+	}
+	for _, v := range ev.versions {
+		rv := report.VersionDrift{Model: v.model, Version: v.version, Rows: v.rows, DriftShare: v.share,
+			DatasetDrift: v.datasetDrift, Features: []report.VersionColumn{}}
+		for _, c := range v.features {
+			rv.Features = append(rv.Features, report.VersionColumn{Name: c.name, Test: string(c.res.Test),
+				Score: report.Finite(c.res.Score()), Threshold: c.res.Threshold, Drifted: c.res.Drifted, NCur: c.res.NCur})
+		}
+		r.Versions = append(r.Versions, rv)
 	}
 	over := func(series string, labels map[string]string) ([]report.TimePoint, error) {
 		points, err := d.Store.QueryPoints(ctx, Query{Series: series, Labels: labels, From: r.OverTime.From, To: r.OverTime.To, Limit: MaxQueryPoints})
 		if err != nil {
 			return nil, err
 		}
-		out := make([]report.TimePoint, len(points))
-		for i, p := range points {
-			out[i] = report.TimePoint{Time: p.Time, Value: p.Value, Test: p.Labels["test"]}
+		out := make([]report.TimePoint, 0, len(points))
+		for _, p := range points {
+			out = append(out, report.TimePoint{Time: p.Time, Value: p.Value, Test: p.Labels["test"]})
 		}
 		return report.Thin(out, MaxReportPoints), nil
 	}
@@ -103,4 +116,12 @@ func reportColumn(c columnDrift) report.Column {
 		col.Histogram = report.NumericHistogram(c.ref, c.cur, report.DefaultBins)
 	}
 	return col
+}
+
+// nonNil is xs, or an empty list (JSON [] rather than null).
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"io"
 	"maps"
 	"math"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ferry-ml/ferry/internal/alert"
@@ -20,6 +24,11 @@ import (
 // the persisted history and silences.
 type Alerts interface {
 	Rules() []alert.Rule
+	// RulesDocument is the rules document in force and its source:
+	// "api", "file" (alert_rules) or "" (no rules).
+	RulesDocument() (alert.RulesDocument, string)
+	PutRules(ctx context.Context, doc string) error
+	DeleteRules(ctx context.Context) error
 	Active() []alert.Alert
 	History(ctx context.Context, q alert.HistoryQuery) ([]alert.Event, error)
 	Silences(ctx context.Context) ([]alert.Silence, error)
@@ -29,7 +38,7 @@ type Alerts interface {
 
 func (s *Server) alertsOrUnavailable() (Alerts, error) {
 	if s.alerts == nil {
-		return nil, errdefs.Unavailable("Alerting is off: start the server with alert_rules to evaluate alert rules.")
+		return nil, errdefs.Unavailable("This server has no alerting.")
 	}
 	return s.alerts, nil
 }
@@ -70,7 +79,61 @@ func (s *Server) listAlertRules(r *http.Request) (any, error) {
 		}
 		out = append(out, v)
 	}
-	return map[string]any{"rules": out}, nil
+	doc, source := a.RulesDocument()
+	res := map[string]any{"rules": out, "source": source, "document": doc.Document}
+	if source == "api" {
+		res["updated_at"], res["updated_by"] = doc.UpdatedAt, doc.UpdatedBy
+	}
+	return res, nil
+}
+
+// rulesBodyLimit bounds a rules document.
+const rulesBodyLimit = 1 << 20
+
+// putAlertRules answers PUT /api/v1/alerts/rules: the YAML rules document
+// (the alert_rules file's format) as the body, or {"document": "..."}.
+// It is checked (errors name the line), kept in the store and put in
+// force at once, over the alert_rules file; unchanged rules keep their
+// alerts' state.
+func (s *Server) putAlertRules(r *http.Request) (any, error) {
+	a, err := s.alertsOrUnavailable()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	doc := string(raw)
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		var body struct {
+			Document *string `json:"document"`
+		}
+		dec := json.NewDecoder(strings.NewReader(doc))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil || body.Document == nil {
+			return nil, errdefs.InvalidArgument("Expected {\"document\": \"<YAML rules>\"} or a YAML body.")
+		}
+		doc = *body.Document
+	}
+	if err := a.PutRules(r.Context(), doc); err != nil {
+		return nil, err
+	}
+	return s.listAlertRules(r)
+}
+
+// deleteAlertRules answers DELETE /api/v1/alerts/rules: the document set
+// through the API is dropped and the alert_rules file (if any) is in
+// force again.
+func (s *Server) deleteAlertRules(r *http.Request) (any, error) {
+	a, err := s.alertsOrUnavailable()
+	if err != nil {
+		return nil, err
+	}
+	if err := a.DeleteRules(r.Context()); err != nil {
+		return nil, err
+	}
+	return s.listAlertRules(r)
 }
 
 type alertView struct {

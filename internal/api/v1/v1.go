@@ -38,21 +38,22 @@ type AuditTrail interface {
 
 // Server is the /api/v1 surface.
 type Server struct {
-	reg         *registry.Service
-	gov         *governance.Service
-	lineage     *lineage.Graph
-	audit       AuditTrail
-	serving     *serving.Service
-	predictions Predictions
-	datasets    *dataset.Versions
-	pipelines   *pipeline.Queue
-	scheduler   *pipeline.Scheduler
-	monitor     monitor.Store
-	refs        monitor.References
-	performance Performance
-	reports     Reports
-	alerts      Alerts
-	log         *slog.Logger
+	reg           *registry.Service
+	gov           *governance.Service
+	lineage       *lineage.Graph
+	audit         AuditTrail
+	serving       *serving.Service
+	predictions   Predictions
+	datasets      *dataset.Versions
+	pipelines     *pipeline.Queue
+	scheduler     *pipeline.Scheduler
+	monitor       monitor.Store
+	refs          monitor.References
+	driftSettings monitor.SettingsStore
+	performance   Performance
+	reports       Reports
+	alerts        Alerts
+	log           *slog.Logger
 }
 
 // Options are the services behind the surface. Audit, Serving and
@@ -69,10 +70,12 @@ type Options struct {
 	Scheduler   *pipeline.Scheduler
 	Monitor     monitor.Store
 	References  monitor.References
-	Performance Performance
-	Reports     Reports
-	Alerts      Alerts
-	Logger      *slog.Logger
+	// DriftSettings keeps the endpoints' drift settings; nil answers 503.
+	DriftSettings monitor.SettingsStore
+	Performance   Performance
+	Reports       Reports
+	Alerts        Alerts
+	Logger        *slog.Logger
 }
 
 // New returns the surface.
@@ -82,7 +85,7 @@ func New(o Options) *Server {
 	}
 	return &Server{reg: o.Registry, gov: o.Governance, lineage: o.Lineage, audit: o.Audit,
 		serving: o.Serving, predictions: o.Predictions, datasets: o.Datasets,
-		pipelines: o.Pipelines, scheduler: o.Scheduler, monitor: o.Monitor, refs: o.References, alerts: o.Alerts,
+		pipelines: o.Pipelines, scheduler: o.Scheduler, monitor: o.Monitor, refs: o.References, driftSettings: o.DriftSettings, alerts: o.Alerts,
 		reports: o.Reports, performance: o.Performance, log: o.Logger}
 }
 
@@ -133,10 +136,14 @@ func (s *Server) Register(r *middleware.Router) {
 	g.HandleFunc("GET "+v+"/monitor/series", middleware.Read, s.api(s.querySeries))
 	g.HandleFunc("PUT "+v+"/endpoints/{endpoint}/reference", middleware.Write, s.api(s.setReference))
 	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/reference", middleware.Read, s.api(s.getReference))
+	g.HandleFunc("PUT "+v+"/endpoints/{endpoint}/monitor", middleware.Write, s.api(s.putDriftSettings))
+	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/monitor", middleware.Read, s.api(s.getDriftSettings))
 	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/performance", middleware.Read, s.api(s.getPerformance))
 	g.HandleFunc("GET "+v+"/endpoints/{endpoint}/monitor/report", middleware.Read, s.getReport)
 	g.HandleFunc("GET "+v+"/alerts", middleware.Read, s.api(s.listAlerts))
 	g.HandleFunc("GET "+v+"/alerts/rules", middleware.Read, s.api(s.listAlertRules))
+	g.HandleFunc("PUT "+v+"/alerts/rules", middleware.Admin, s.api(s.putAlertRules), middleware.BodyLimit(rulesBodyLimit))
+	g.HandleFunc("DELETE "+v+"/alerts/rules", middleware.Admin, s.api(s.deleteAlertRules))
 	g.HandleFunc("GET "+v+"/alerts/history", middleware.Read, s.api(s.alertHistory))
 	g.HandleFunc("GET "+v+"/alerts/silences", middleware.Read, s.api(s.listSilences))
 	g.HandleFunc("POST "+v+"/alerts/silences", middleware.Write, s.api(s.postSilence))

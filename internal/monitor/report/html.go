@@ -49,6 +49,27 @@ type page struct {
 	Prediction   *columnView
 	PredError    string
 	Features     []columnView
+	// Settings summarises the drift settings; Missing and NotServed are
+	// the unmatched columns; Versions the per-version drift.
+	Settings  string
+	Window    string
+	Missing   []string
+	NotServed []string
+	Versions  []versionView
+}
+
+type versionView struct {
+	Model        string
+	Version      int64
+	Rows         int
+	DriftShare   string
+	DatasetDrift bool
+	Features     []versionColumnView
+}
+
+type versionColumnView struct {
+	Name, Test, Score, Threshold string
+	Drifted                      bool
 }
 
 type columnView struct {
@@ -116,6 +137,27 @@ func newPage(r Report) page {
 		PredError: r.PredictionError,
 	}
 	p.ShareChart = newLineChart(r.DriftShareOverTime, r.OverTime, r.DriftShareThreshold, 1)
+	test := r.Settings.StatTest
+	if test == "" {
+		test = "Evidently's default selection"
+	} else if r.Settings.Threshold > 0 {
+		test += ", threshold " + fmtNum(r.Settings.Threshold)
+	}
+	p.Settings = fmt.Sprintf("%s; drift share %s", test, fmtNum(r.Settings.DriftShare))
+	if r.Settings.Window != "" {
+		p.Window = fmt.Sprintf("the rows logged in the last %s (the newest %d at most)", r.Settings.Window, r.Settings.WindowRows)
+	} else {
+		p.Window = fmt.Sprintf("the latest %d logged rows", r.Settings.WindowRows)
+	}
+	p.Missing, p.NotServed = r.FeaturesMissingInReference, r.ReferenceColumnsNotServed
+	for _, v := range r.Versions {
+		vv := versionView{Model: v.Model, Version: v.Version, Rows: v.Rows, DriftShare: fmtNum(v.DriftShare), DatasetDrift: v.DatasetDrift}
+		for _, c := range v.Features {
+			vv.Features = append(vv.Features, versionColumnView{Name: c.Name, Test: c.Test, Score: fmtPtr(c.Score),
+				Threshold: fmtNum(c.Threshold), Drifted: c.Drifted})
+		}
+		p.Versions = append(p.Versions, vv)
+	}
 	for i, c := range r.Features {
 		if c.Drifted {
 			p.Drifted++

@@ -36,6 +36,54 @@ type Report struct {
 	// [From, To)).
 	OverTime           Range       `json:"over_time"`
 	DriftShareOverTime []TimePoint `json:"drift_share_over_time"`
+	// Settings are the endpoint's effective drift settings.
+	Settings Settings `json:"settings"`
+	// FeaturesMissingInReference are logged features the reference has
+	// no numeric column for: they are not tested. ReferenceColumnsNotServed
+	// are reference columns no logged request carries (a target, or a
+	// column the model does not read).
+	FeaturesMissingInReference []string `json:"features_missing_in_reference"`
+	ReferenceColumnsNotServed  []string `json:"reference_columns_not_served"`
+	// Versions is the drift of each model version's rows when the window
+	// holds several versions (a canary or an A/B test); empty otherwise.
+	// A version with too few rows is left out.
+	Versions []VersionDrift `json:"versions"`
+}
+
+// Settings are the drift settings a report was made with.
+type Settings struct {
+	// StatTest is the test asked for; empty is Evidently's default
+	// selection per feature.
+	StatTest string `json:"stattest"`
+	// Threshold is the asked test's threshold (0 with the default
+	// selection: each feature's test has its own).
+	Threshold  float64 `json:"threshold"`
+	DriftShare float64 `json:"drift_share"`
+	// WindowRows is the count window, or a time window's row cap;
+	// Window the time window (a Go duration, empty for a count window).
+	WindowRows int    `json:"window_rows"`
+	Window     string `json:"window,omitempty"`
+}
+
+// VersionDrift is the drift of the window's rows one model version
+// answered.
+type VersionDrift struct {
+	Model        string          `json:"model"`
+	Version      int64           `json:"version"`
+	Rows         int             `json:"rows"`
+	DriftShare   float64         `json:"drift_share"`
+	DatasetDrift bool            `json:"dataset_drift"`
+	Features     []VersionColumn `json:"features"`
+}
+
+// VersionColumn is one feature's verdict for a model version.
+type VersionColumn struct {
+	Name      string   `json:"name"`
+	Test      string   `json:"test"`
+	Score     *float64 `json:"score"`
+	Threshold float64  `json:"threshold"`
+	Drifted   bool     `json:"drifted"`
+	NCur      int      `json:"n_cur"`
 }
 
 // Reference is the dataset version the traffic is compared with.

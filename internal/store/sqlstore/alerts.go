@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"time"
@@ -150,6 +151,46 @@ func (s *Store) ListSilences(ctx context.Context) ([]alert.Silence, error) {
 		return rows.Err()
 	})
 	return out, err
+}
+
+// GetAlertRules returns the stored rules document; ok is false when none
+// is stored.
+func (s *Store) GetAlertRules(ctx context.Context) (r alert.RulesDocument, ok bool, err error) {
+	err = s.read(ctx, func(t tx) error {
+		err := t.queryRow(ctx, `SELECT document, updated_at, updated_by FROM alert_rules WHERE id = 1`).
+			Scan(&r.Document, &r.UpdatedAt, &r.UpdatedBy)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		ok = err == nil
+		return err
+	})
+	return r, ok, err
+}
+
+// PutAlertRules stores the rules document, replacing the one stored.
+func (s *Store) PutAlertRules(ctx context.Context, r alert.RulesDocument) error {
+	return s.write(ctx, func(t tx) error {
+		_, err := t.exec(ctx, `INSERT INTO alert_rules (id, document, updated_at, updated_by) VALUES (1, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at,
+			updated_by = excluded.updated_by`, r.Document, r.UpdatedAt, r.UpdatedBy)
+		return err
+	})
+}
+
+// DeleteAlertRules removes the stored rules document (ErrNotFound when
+// there is none).
+func (s *Store) DeleteAlertRules(ctx context.Context) error {
+	return s.write(ctx, func(t tx) error {
+		res, err := t.exec(ctx, `DELETE FROM alert_rules WHERE id = 1`)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errdefs.NotFound("No alert rules were set through the API.")
+		}
+		return nil
+	})
 }
 
 var (

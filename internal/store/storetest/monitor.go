@@ -20,6 +20,9 @@ type MonitorStore interface {
 	PutSilence(ctx context.Context, s alert.Silence) error
 	DeleteSilence(ctx context.Context, id string) error
 	ListSilences(ctx context.Context) ([]alert.Silence, error)
+	GetAlertRules(ctx context.Context) (alert.RulesDocument, bool, error)
+	PutAlertRules(ctx context.Context, r alert.RulesDocument) error
+	DeleteAlertRules(ctx context.Context) error
 }
 
 // RunMonitor runs the monitored-series conformance suite.
@@ -116,4 +119,16 @@ func runAlertHistory(t *testing.T, s MonitorStore) {
 	}
 	must(t, s.DeleteSilence(ctx, "s1"))
 	wantErr(t, s.DeleteSilence(ctx, "s1"), errdefs.ErrNotFound)
+
+	if _, ok, err := s.GetAlertRules(ctx); ok || err != nil {
+		t.Fatalf("rules before any: %v %v", ok, err)
+	}
+	must(t, s.PutAlertRules(ctx, alert.RulesDocument{Document: "rules: []\n", UpdatedAt: 5, UpdatedBy: "ana"}))
+	want := alert.RulesDocument{Document: "rules:\n  - {name: a, series: s, condition: '> 1'}\n", UpdatedAt: 9, UpdatedBy: "bo"}
+	must(t, s.PutAlertRules(ctx, want))
+	if got, ok, err := s.GetAlertRules(ctx); !ok || err != nil || got != want {
+		t.Fatalf("rules: %+v %v %v", got, ok, err)
+	}
+	must(t, s.DeleteAlertRules(ctx))
+	wantErr(t, s.DeleteAlertRules(ctx), errdefs.ErrNotFound)
 }
