@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		a.Close()
 		return nil, err
 	}
-	a.perf = &monitor.Performance{Log: a.store, Endpoints: servedVersions{a.serving}, Tasks: servedVersions{a.serving},
+	a.perf = &monitor.Performance{Window: cfg.PerformanceWindow, Log: a.store, Endpoints: servedVersions{a.serving}, Tasks: servedVersions{a.serving},
 		Store: a.store, Logger: log}
 	v1.New(v1.Options{Performance: a.perf, Alerts: a.alerts, Registry: a.registry, Governance: a.governance, Lineage: graph, Audit: a.audit,
 		Serving: a.serving, Predictions: predictions, Datasets: datasets, Logger: log,

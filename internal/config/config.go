@@ -52,9 +52,11 @@ type Config struct {
 	// PipelineExecutors is the number of submitted pipeline steps the
 	// server runs at once itself (0: only ferry worker processes).
 	PipelineExecutors int
-	// MonitorInterval is how often system series are sampled;
-	// MonitorRetention how long monitored points are kept.
-	MonitorInterval, MonitorRetention time.Duration
+	// MonitorInterval is how often the monitor ticks (0: off);
+	// MonitorRetention how long monitored points are kept;
+	// PerformanceWindow the span of prediction time each version's
+	// performance is measured over.
+	MonitorInterval, MonitorRetention, PerformanceWindow time.Duration
 	// AlertRules is the alert rules YAML ("" = no alerts).
 	AlertRules string
 }
@@ -211,6 +213,15 @@ func settings() []setting {
 			duration(func(c *Config) *time.Duration { return &c.MonitorInterval })},
 		{"monitor_retention", "how long monitored time series are kept", "336h", "",
 			duration(func(c *Config) *time.Duration { return &c.MonitorRetention })},
+		{"performance_window", "span of prediction time each served version's performance against delayed ground truth is measured over", "1h", "",
+			func(c *Config, v string) error {
+				d, err := time.ParseDuration(strings.TrimSpace(v))
+				if err != nil || d < time.Minute || d > 90*24*time.Hour {
+					return fmt.Errorf("must be a duration from 1m to 2160h, got %q", v)
+				}
+				c.PerformanceWindow = d
+				return nil
+			}},
 		{"alert_rules", "alert rules YAML over the monitored series (see docs/monitoring.md)", "", "",
 			str(func(c *Config) *string { return &c.AlertRules })},
 		{"audit_trusted_keys", "comma-separated PEM files of other servers' audit public keys (shared Postgres)", "", "",
