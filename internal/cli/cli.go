@@ -18,7 +18,11 @@
 //   - `ferry data add|list|show|diff|validate|suggest` version, profile and
 //     validate datasets;
 //   - `ferry monitor report ENDPOINT` writes an endpoint's drift report as
-//     HTML and JSON.
+//     HTML and JSON; `ferry monitor settings|reference ENDPOINT` show and
+//     set its drift settings and reference dataset;
+//   - `ferry alerts list|rules|history|silence` report the alerts, manage
+//     the rules and silences, and list the history, as amtool does for
+//     Alertmanager.
 //
 // Commands print aligned tables and readable reports, or with --json the
 // server's own JSON objects, pretty-printed, for scripts.
@@ -99,6 +103,14 @@ const Usage = `Usage:
   ferry data validate NAME[@VERSION] SUITE.yaml
   ferry data suggest NAME[@VERSION]
   ferry monitor report ENDPOINT [--html FILE] [--json [FILE]] [--from T] [--to T]
+  ferry monitor settings ENDPOINT [--stattest T] [--threshold X] [--drift-share S]
+                         [--window D | --window-rows N] [--reset]
+  ferry monitor reference ENDPOINT [NAME[@VERSION]]
+  ferry alerts list
+  ferry alerts rules [--document];  ferry alerts rules set FILE;  ferry alerts rules reset
+  ferry alerts history [--rule R] [--kind transition|notification] [--since T] [--until T] [--max N]
+  ferry alerts silence add MATCHER... [--duration D | --until T] [--comment TEXT]
+  ferry alerts silence list [--expired] [-q];  ferry alerts silence expire ID...
 
 ` + globalUsage + `
 Run 'ferry <command> <subcommand> --help' for details.
@@ -156,6 +168,16 @@ func commands() []command {
 		{group: "data", name: "validate", usage: dataValidateUsage, setup: dataValidate},
 		{group: "data", name: "suggest", usage: dataSuggestUsage, setup: dataSuggest},
 		{group: "monitor", name: "report", usage: monitorReportUsage, setup: monitorReport},
+		{group: "monitor", name: "settings", usage: monitorSettingsUsage, setup: monitorSettings},
+		{group: "monitor", name: "reference", aliases: []string{"ref"}, usage: monitorReferenceUsage, setup: monitorReference},
+		{group: "alerts", name: "list", aliases: []string{"ls", "query"}, usage: alertsListUsage, setup: alertsList},
+		{group: "alerts", name: "rules", usage: alertsRulesUsage, setup: alertsRules},
+		{group: "alerts", name: "rules set", usage: alertsRulesSetUsage, setup: alertsRulesSet},
+		{group: "alerts", name: "rules reset", usage: alertsRulesResetUsage, setup: alertsRulesReset},
+		{group: "alerts", name: "history", aliases: []string{"log"}, usage: alertsHistoryUsage, setup: alertsHistory},
+		{group: "alerts", name: "silence add", usage: silenceAddUsage, setup: silenceAdd},
+		{group: "alerts", name: "silence list", aliases: []string{"silence ls", "silence query"}, usage: silenceListUsage, setup: silenceList},
+		{group: "alerts", name: "silence expire", aliases: []string{"silence rm"}, usage: silenceExpireUsage, setup: silenceExpire},
 	}
 }
 
@@ -240,15 +262,28 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 			}
 			return usageFailure(stderr, "missing subcommand for "+group, groupUsage(group, cmds))
 		}
-		for i := range cmds {
-			if cmds[i].name == rest[0] || slices.Contains(cmds[i].aliases, rest[0]) {
-				cmd = &cmds[i]
-			}
-		}
+		var words int
+		cmd, words = matchCommand(cmds, rest)
 		if cmd == nil {
-			return usageFailure(stderr, fmt.Sprintf("unknown command %q", group+" "+rest[0]), groupUsage(group, cmds))
+			// A subgroup: ferry alerts silence add.
+			var sub []command
+			for _, c := range cmds {
+				if first, _, ok := strings.Cut(c.name, " "); ok && first == rest[0] {
+					sub = append(sub, c)
+				}
+			}
+			switch {
+			case len(sub) == 0:
+				return usageFailure(stderr, fmt.Sprintf("unknown command %q", group+" "+rest[0]), groupUsage(group, cmds))
+			case len(rest) == 1:
+				return usageFailure(stderr, "missing subcommand for "+group+" "+rest[0], groupUsage(group, sub))
+			case rest[1] == "-h" || rest[1] == "--help" || rest[1] == "-help":
+				fmt.Fprint(stdout, groupUsage(group, sub))
+				return exitOK
+			}
+			return usageFailure(stderr, fmt.Sprintf("unknown command %q", group+" "+rest[0]+" "+rest[1]), groupUsage(group, sub))
 		}
-		rest = rest[1:]
+		rest = rest[words:]
 	}
 
 	fs := newFlagSet(strings.TrimSpace(group + " " + cmd.name))
@@ -268,6 +303,23 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	}
 	s := &session{stdout: stdout, stderr: stderr, json: g.json, server: server, client: newClient(server)}
 	return report(stderr, server, cmd.usage, run(ctx, s, pos))
+}
+
+// matchCommand finds the command that args start with, and how many
+// words its name takes: a name may be two words (silence add), the
+// longest match wins.
+func matchCommand(cmds []command, args []string) (*command, int) {
+	var best *command
+	words := 0
+	for i := range cmds {
+		for _, name := range append([]string{cmds[i].name}, cmds[i].aliases...) {
+			w := strings.Fields(name)
+			if len(w) > words && len(w) <= len(args) && slices.Equal(w, args[:len(w)]) {
+				best, words = &cmds[i], len(w)
+			}
+		}
+	}
+	return best, words
 }
 
 // report prints err the way a person can act on it and returns the exit code.

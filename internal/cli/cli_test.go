@@ -38,6 +38,14 @@ type fixture struct {
 // configuration first.
 func newServer(t *testing.T, opts ...func(*config.Config)) *httptest.Server {
 	t.Helper()
+	_, srv := newAppServer(t, opts...)
+	return srv
+}
+
+// newAppServer is newServer keeping the App, so that a test can drive
+// the server's own parts (the alert engine).
+func newAppServer(t *testing.T, opts ...func(*config.Config)) (*app.App, *httptest.Server) {
+	t.Helper()
 	cfg, err := config.Load(config.Source{Args: []string{"--data", t.TempDir()}, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +62,7 @@ func newServer(t *testing.T, opts ...func(*config.Config)) *httptest.Server {
 		srv.Close()
 		a.Close()
 	})
-	return srv
+	return a, srv
 }
 
 // api calls the server and fails the test unless it answers 200. body
