@@ -1,6 +1,10 @@
 package drift
 
-import "math"
+import (
+	"math"
+
+	"github.com/ferry-ml/ferry/internal/stats"
+)
 
 // ChiSquare is Evidently's "chisquare" drift test: a chi-square goodness of
 // fit of the current category counts against the reference counts scaled to
@@ -73,59 +77,5 @@ func ChiSquareSF(x, df float64) float64 {
 	if x <= 0 {
 		return 1
 	}
-	return regIncGammaQ(df/2, x/2)
-}
-
-// regIncGammaQ is the regularized upper incomplete gamma function
-// Q(a, x) = Γ(a, x)/Γ(a) for a > 0, x ≥ 0: the power series for
-// P = 1 − Q when x < a + 1, Legendre's continued fraction (modified Lentz)
-// otherwise. Both converge to a relative 1e-15, so Q is accurate to well
-// within 1e-12 absolute.
-func regIncGammaQ(a, x float64) float64 {
-	switch {
-	case math.IsNaN(a) || math.IsNaN(x) || a <= 0 || x < 0:
-		return math.NaN()
-	case x == 0:
-		return 1
-	case math.IsInf(x, 1):
-		return 0
-	}
-	lgA, _ := math.Lgamma(a)
-	logPrefix := a*math.Log(x) - x - lgA // ln(xᵃe⁻ˣ/Γ(a))
-	if x < a+1 {
-		term := 1 / a
-		sum := term
-		for n := 1; n < 100000; n++ {
-			term *= x / (a + float64(n))
-			sum += term
-			if term < sum*1e-17 {
-				break
-			}
-		}
-		return 1 - math.Exp(logPrefix)*sum
-	}
-	const tiny = 1e-300
-	b := x + 1 - a
-	c := 1 / tiny
-	d := 1 / b
-	h := d
-	for i := 1; i < 100000; i++ {
-		an := -float64(i) * (float64(i) - a)
-		b += 2
-		d = an*d + b
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = b + an/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
-		del := d * c
-		h *= del
-		if math.Abs(del-1) <= 1e-16 {
-			break
-		}
-	}
-	return math.Exp(logPrefix) * h
+	return stats.GammaQ(df/2, x/2)
 }

@@ -152,7 +152,7 @@ func bgrat(a, b, x, y float64) float64 {
 		return 0
 	}
 	prefix := math.Exp(logH - logGammaRatio(a, b) - b*math.Log(t))
-	j := gammaQSmallA(b, u) / h
+	j := GammaQ(b, u) / h
 	sum := prefix * j
 	var p [30]float64
 	p[0] = 1
