@@ -5,7 +5,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
 	"slices"
 	"time"
 
@@ -38,24 +37,7 @@ func (f datasetFiles) OpenCSV(ctx context.Context, name string, version int64) (
 		return rc, err
 	}
 	defer rc.Close()
-	tmp, err := os.CreateTemp("", "ferry-reference-*.parquet")
-	if err != nil {
-		return nil, err
-	}
-	n, err := io.Copy(tmp, rc)
-	if err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, err
-	}
-	pr, pw := io.Pipe()
-	go func() {
-		err := dataset.ParquetToCSV(ctx, tmp, n, pw)
-		tmp.Close()
-		os.Remove(tmp.Name())
-		pw.CloseWithError(err)
-	}()
-	return pr, nil
+	return dataset.ParquetStreamToCSV(ctx, rc)
 }
 
 // triggerPipeline starts a run of a registered pipeline for a firing

@@ -237,24 +237,7 @@ func openCSV(ctx context.Context, c *client, v dataset.Version) (io.ReadCloser, 
 		return rc, err
 	}
 	defer rc.Close()
-	tmp, err := os.CreateTemp("", "ferry-dataset-*.parquet")
-	if err != nil {
-		return nil, err
-	}
-	n, err := io.Copy(tmp, rc)
-	if err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, err
-	}
-	pr, pw := io.Pipe()
-	go func() {
-		err := dataset.ParquetToCSV(ctx, tmp, n, pw)
-		tmp.Close()
-		os.Remove(tmp.Name())
-		pw.CloseWithError(err)
-	}()
-	return pr, nil
+	return dataset.ParquetStreamToCSV(ctx, rc)
 }
 
 // openVersion streams a version's file (its bytes as stored) from the

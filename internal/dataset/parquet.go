@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -155,6 +156,31 @@ func ProfileParquet(ctx context.Context, r io.ReaderAt, size int64) (*Profile, e
 		p.Columns = append(p.Columns, c.profile())
 	}
 	return p, nil
+}
+
+// ParquetStreamToCSV reads a flat Parquet file from a stream (spooled
+// to a temporary file: Parquet is read from its end) and returns it as
+// CSV with a header row, converted as it is read. r is read to its end
+// before it returns; closing the answer early stops the conversion.
+func ParquetStreamToCSV(ctx context.Context, r io.Reader) (io.ReadCloser, error) {
+	tmp, err := os.CreateTemp("", "ferry-parquet-*.parquet")
+	if err != nil {
+		return nil, err
+	}
+	n, err := io.Copy(tmp, r)
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		err := ParquetToCSV(ctx, tmp, n, pw)
+		tmp.Close()
+		os.Remove(tmp.Name())
+		pw.CloseWithError(err)
+	}()
+	return pr, nil
 }
 
 // ParquetToCSV writes a flat Parquet file as CSV with a header row (the
