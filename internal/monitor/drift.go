@@ -116,7 +116,25 @@ type Drift struct {
 	// warned is the last unmatched-columns warning logged per endpoint and
 	// reference, so the tick warns once, not every tick.
 	warned map[Reference]string
+
+	// windows keeps each endpoint's last window so that the next check
+	// reads only what was logged since (under winMu).
+	winMu   sync.Mutex
+	windows map[string]*windowCache
 }
+
+// windowCache is the window of an endpoint's last check: the newest size
+// requests logged in [start, end), oldest first.
+type windowCache struct {
+	start, end int64
+	size       int
+	rows       []predlog.Logged
+}
+
+// lateLog is how long after its time a request may reach the prediction
+// log (the logger writes in batches): an incremental read goes back this
+// far before the end of the previous one, so no late row is missed.
+const lateLog = 10 * time.Second
 
 // MinVersionRows is the fewest window rows a model version must have
 // answered for its own drift to be recorded when the window holds
@@ -447,12 +465,12 @@ func (d *Drift) window(ctx context.Context, endpoint string, now time.Time, s Dr
 		size = DefaultWindowRows
 	}
 	// The latest requests holding size rows (every request holds a row
-	// at least), in one query.
+	// at least).
 	start, end := now.Add(-countWindowLookback).UnixMilli(), now.UnixMilli()+1
 	if s.Window > 0 {
 		start, end = now.Add(-s.Window).UnixMilli(), now.UnixMilli()
 	}
-	rows, err := latest(ctx, d.Log, endpoint, false, start, end, size)
+	rows, err := d.latestRows(ctx, endpoint, start, end, size)
 	if err != nil {
 		return nil, err
 	}
@@ -463,6 +481,53 @@ func (d *Drift) window(ctx context.Context, endpoint string, now time.Time, s Dr
 		}
 	}
 	return out, nil
+}
+
+// latestRows returns the newest size requests logged in [start, end),
+// oldest first, computed incrementally: when the endpoint's previous
+// window ends within this one, only the requests logged since (from
+// lateLog before its end) are read — at most size of them — and the
+// previous window's older requests are kept; otherwise, or when the new
+// requests fill the window alone, it is read afresh in one query.
+func (d *Drift) latestRows(ctx context.Context, endpoint string, start, end int64, size int) ([]predlog.Logged, error) {
+	d.winMu.Lock()
+	defer d.winMu.Unlock()
+	c := d.windows[endpoint]
+	if c == nil || c.size != size || c.end < start || c.end > end || c.start > start {
+		rows, err := latest(ctx, d.Log, endpoint, false, start, end, size)
+		if err != nil {
+			return nil, err
+		}
+		d.keepWindow(endpoint, &windowCache{start: start, end: end, size: size, rows: rows})
+		return rows, nil
+	}
+	from := max(c.end-lateLog.Milliseconds(), start)
+	fresh, err := latest(ctx, d.Log, endpoint, false, from, end, size)
+	if err != nil {
+		return nil, err
+	}
+	rows := fresh
+	if len(fresh) < size {
+		// The previous window's requests in [start, from), then the fresh
+		// ones in [from, end): still oldest first.
+		var kept []predlog.Logged
+		for _, r := range c.rows {
+			if r.Time >= start && r.Time < from {
+				kept = append(kept, r)
+			}
+		}
+		rows = append(kept, fresh...)
+		rows = rows[max(len(rows)-size, 0):]
+	}
+	d.keepWindow(endpoint, &windowCache{start: start, end: end, size: size, rows: rows})
+	return rows, nil
+}
+
+func (d *Drift) keepWindow(endpoint string, c *windowCache) {
+	if d.windows == nil {
+		d.windows = map[string]*windowCache{}
+	}
+	d.windows[endpoint] = c
 }
 
 // points are the series of an evaluation at ms.

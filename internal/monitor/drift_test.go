@@ -33,6 +33,7 @@ type driftEnv struct {
 	failErr error
 	outputs int
 	now     time.Time
+	read    int // logged requests handed out
 }
 
 func (e *driftEnv) SetReference(context.Context, monitor.Reference) error { return nil }
@@ -55,9 +56,12 @@ func (e *driftEnv) ListPredictions(_ context.Context, q predlog.Query) ([]predlo
 		}
 	}
 	if q.Newest {
-		return out[max(len(out)-q.Limit, 0):], nil
+		out = out[max(len(out)-q.Limit, 0):]
+	} else {
+		out = out[:min(len(out), q.Limit)]
 	}
-	return out[:min(len(out), q.Limit)], nil
+	e.read += len(out)
+	return out, nil
 }
 func (e *driftEnv) OpenCSV(context.Context, string, int64) (io.ReadCloser, error) {
 	return io.NopCloser(strings.NewReader(e.refCSV)), nil
@@ -137,6 +141,15 @@ func newDriftEnv(t *testing.T, n, m int, shift float64, outputs int) *driftEnv {
 	}
 	e.d = &monitor.Drift{Refs: e, Log: e, Files: e, Store: e, Model: e.model, Now: func() time.Time { return e.now }}
 	return e
+}
+
+// relog stands for a different prediction log: the log is append-only,
+// so a test that rewrites logged rows needs a Drift that has not read
+// them yet (it keeps each endpoint's last window).
+func (e *driftEnv) relog() {
+	o := e.d
+	e.d = &monitor.Drift{Refs: o.Refs, Log: o.Log, Files: o.Files, Store: o.Store, Model: o.Model, Settings: o.Settings,
+		Window: o.Window, DriftShare: o.DriftShare, Now: o.Now, Logger: o.Logger}
 }
 
 func pointOf(points []monitor.Point, series string, labels map[string]string) (monitor.Point, bool) {
@@ -271,6 +284,7 @@ func TestPredictionDriftFailureKeepsFeatures(t *testing.T) {
 	for i := range e.logged {
 		e.logged[i].Version = 2
 	}
+	e.relog()
 	points, _ = e.d.Check(context.Background(), "ep")
 	if _, ok := pointOf(points, monitor.SeriesPredictionDrift, nil); ok {
 		t.Fatal("predictions of version 2 compared with version 3's")
@@ -377,11 +391,58 @@ func TestReport(t *testing.T) {
 		t.Errorf("reversed range: %v", err)
 	}
 	e.logged = nil
+	e.relog()
 	_, err = e.d.Report(ctx, "ep", time.Time{}, time.Time{})
 	if !errors.Is(err, drift.ErrNotEnoughData) || !errors.Is(err, errdefs.ErrConflict) || !strings.Contains(err.Error(), "not enough data") {
 		t.Errorf("no traffic: %v", err)
 	}
 	if _, err := e.d.Check(ctx, "ep"); !errors.Is(err, drift.ErrNotEnoughData) {
 		t.Errorf("check without traffic: %v", err)
+	}
+}
+
+// The window is kept between checks: the next check reads only what was
+// logged since (and lateLog before), and finds what a check reading the
+// whole window finds — also once the window has moved past old rows.
+func TestDriftWindowIsIncremental(t *testing.T) {
+	ctx := context.Background()
+	e := newDriftEnv(t, 400, 300, 1.5, 1)
+	e.d.Window = 200
+	if _, err := e.d.Check(ctx, "ep"); err != nil {
+		t.Fatal(err)
+	}
+	if e.read != 200 {
+		t.Fatalf("first check read %d requests, want the window's 200", e.read)
+	}
+	for step := range 3 {
+		// Five more requests, a second apart, drawn from the current rows.
+		for i := range 5 {
+			r := e.logged[len(e.logged)-50+i]
+			r.RequestID = fmt.Sprintf("s%d-%d", step, i)
+			r.Time = e.now.UnixMilli() + int64(i+1)*1000
+			e.logged = append(e.logged, r)
+		}
+		e.now = e.now.Add(5 * time.Second)
+		e.read = 0
+		got, err := e.d.Check(ctx, "ep")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.read > 20 {
+			t.Fatalf("step %d: an incremental check read %d requests", step, e.read)
+		}
+		fresh := &monitor.Drift{Refs: e, Log: e, Files: e, Store: e, Model: e.model, Window: 200, Now: func() time.Time { return e.now }}
+		want, err := fresh.Check(ctx, "ep")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("step %d: %d points, a fresh read %d", step, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].Series != want[i].Series || got[i].Value != want[i].Value {
+				t.Fatalf("step %d: point %d %+v, a fresh read %+v", step, i, got[i], want[i])
+			}
+		}
 	}
 }

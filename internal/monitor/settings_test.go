@@ -226,6 +226,7 @@ func TestDriftPerVersion(t *testing.T) {
 	for i := range e.logged {
 		e.logged[i].Version = 3
 	}
+	e.relog()
 	points, err = e.d.Check(ctx, "ep")
 	if err != nil {
 		t.Fatal(err)
@@ -269,6 +270,7 @@ func TestDriftFeaturesMissingInReference(t *testing.T) {
 	for i := range e.logged {
 		e.logged[i].FeatureNames = []string{"x", "y", "z"}
 	}
+	e.relog()
 	_, err = e.d.Check(ctx, "ep")
 	if !errors.Is(err, drift.ErrNotEnoughData) || !errors.Is(err, errdefs.ErrConflict) ||
 		!strings.Contains(err.Error(), "no logged feature (x, y, z) is a numeric column of the reference ref@1 (a, b, target)") {
