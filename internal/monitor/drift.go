@@ -523,6 +523,21 @@ func (d *Drift) latestRows(ctx context.Context, endpoint string, start, end int6
 	return rows, nil
 }
 
+// forgetWindows drops the kept windows of endpoints no longer watched.
+func (d *Drift) forgetWindows(refs []Reference) {
+	watched := make(map[string]bool, len(refs))
+	for _, r := range refs {
+		watched[r.Endpoint] = true
+	}
+	d.winMu.Lock()
+	defer d.winMu.Unlock()
+	for e := range d.windows {
+		if !watched[e] {
+			delete(d.windows, e)
+		}
+	}
+}
+
 func (d *Drift) keepWindow(endpoint string, c *windowCache) {
 	if d.windows == nil {
 		d.windows = map[string]*windowCache{}
@@ -582,6 +597,7 @@ func (d *Drift) CheckAll(ctx context.Context) ([]Point, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.forgetWindows(refs)
 	var all []Point
 	for _, r := range refs {
 		points, err := d.Check(ctx, r.Endpoint)
