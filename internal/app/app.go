@@ -249,12 +249,21 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.cfg.MonitorInterval > 0 {
 		go a.runMonitor(ctx)
 	}
-	go monitor.Retention(ctx, a.store, a.cfg.MonitorRetention, time.Hour, time.Now, func(n int64, err error) {
+	// Monitored points and the alert history are kept monitor_retention.
+	prune := func(ctx context.Context, before int64) (int64, error) {
+		n, err := a.store.DeletePointsBefore(ctx, before)
+		if err != nil {
+			return n, err
+		}
+		m, err := a.store.DeleteAlertEventsBefore(ctx, before)
+		return n + m, err
+	}
+	go monitor.Retention(ctx, prune, a.cfg.MonitorRetention, time.Hour, time.Now, func(n int64, err error) {
 		if err != nil {
 			a.log.Error("monitor: retention", "error", err.Error())
 			return
 		}
-		a.log.Info("monitor: pruned old points", "points", n)
+		a.log.Info("monitor: pruned old points and alert events", "deleted", n)
 	})
 	select {
 	case err := <-errc:

@@ -211,7 +211,7 @@ func settings() []setting {
 			integer(func(c *Config) *int { return &c.PipelineExecutors })},
 		{"monitor_interval", "how often the monitor records each endpoint's system series, drift and performance and evaluates alert rules (0: monitoring off)", "10s", "",
 			duration(func(c *Config) *time.Duration { return &c.MonitorInterval })},
-		{"monitor_retention", "how long monitored time series are kept", "336h", "",
+		{"monitor_retention", "how long monitored time series and the alert history are kept", "336h", "",
 			duration(func(c *Config) *time.Duration { return &c.MonitorRetention })},
 		{"performance_window", "span of prediction time each served version's performance against delayed ground truth is measured over", "1h", "",
 			func(c *Config, v string) error {

@@ -80,12 +80,15 @@ func (q Query) Validate() error {
 	return nil
 }
 
-// Retention prunes points older than Keep every Every until ctx ends.
-func Retention(ctx context.Context, s Store, keep, every time.Duration, now func() time.Time, log func(deleted int64, err error)) {
+// Retention calls prune every Every until ctx ends, with the time (Unix
+// ms) before which kept records go: Keep ago. Store.DeletePointsBefore
+// prunes points; callers add what else they keep as long.
+func Retention(ctx context.Context, prune func(ctx context.Context, before int64) (int64, error), keep, every time.Duration,
+	now func() time.Time, log func(deleted int64, err error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := s.DeletePointsBefore(ctx, now().Add(-keep).UnixMilli())
+		n, err := prune(ctx, now().Add(-keep).UnixMilli())
 		if log != nil && (n > 0 || err != nil) {
 			log(n, err)
 		}

@@ -94,6 +94,21 @@ func (s *Store) ListAlertEvents(ctx context.Context, q alert.HistoryQuery) ([]al
 	return out, err
 }
 
+// DeleteAlertEventsBefore removes the history older than t (Unix ms)
+// and says how many events.
+func (s *Store) DeleteAlertEventsBefore(ctx context.Context, t int64) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx tx) error {
+		res, err := tx.exec(ctx, `DELETE FROM alert_events WHERE time < ?`, t)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
+
 // PutSilence keeps a silence, replacing one with the same id.
 func (s *Store) PutSilence(ctx context.Context, sl alert.Silence) error {
 	if err := sl.Validate(); err != nil {

@@ -23,6 +23,7 @@ type MonitorStore interface {
 	GetAlertRules(ctx context.Context) (alert.RulesDocument, bool, error)
 	PutAlertRules(ctx context.Context, r alert.RulesDocument) error
 	DeleteAlertRules(ctx context.Context) error
+	DeleteAlertEventsBefore(ctx context.Context, t int64) (int64, error)
 }
 
 // RunMonitor runs the monitored-series conformance suite.
@@ -105,6 +106,12 @@ func runAlertHistory(t *testing.T, s MonitorStore) {
 	}
 	_, err = s.ListAlertEvents(ctx, alert.HistoryQuery{Limit: -1})
 	wantErr(t, err, errdefs.ErrInvalidArgument)
+	// Retention: the event before the first minute goes.
+	n, err := s.DeleteAlertEventsBefore(ctx, t0.Add(time.Minute).UnixMilli())
+	must(t, err)
+	if left, _ := s.ListAlertEvents(ctx, alert.HistoryQuery{}); n != 1 || len(left) != 3 {
+		t.Fatalf("retention deleted %d, left %d", n, len(left))
+	}
 
 	sl := alert.Silence{ID: "s1", Matchers: map[string]string{"endpoint": "fraud"}, StartsAt: t0, EndsAt: t0.Add(time.Hour),
 		Comment: "deploying", CreatedBy: "ana"}
