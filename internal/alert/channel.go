@@ -16,9 +16,9 @@ var errPermanent = errors.New("permanent delivery failure")
 
 // channel delivers one payload once; the dispatcher retries.
 type channel interface {
-	// deliver sends p; target names what the delivery started (a
-	// pipeline channel's run), "" otherwise.
-	deliver(ctx context.Context, rule string, p *WebhookPayload) (target string, err error)
+	// deliver sends the job's notification; target names what the
+	// delivery started (a pipeline channel's run), "" otherwise.
+	deliver(ctx context.Context, j job) (target string, err error)
 }
 
 func newChannel(c ChannelConfig, client *http.Client, logger *slog.Logger, trigger Trigger) (channel, error) {
@@ -44,8 +44,8 @@ type httpChannel struct {
 	body   func(*WebhookPayload) any
 }
 
-func (c *httpChannel) deliver(ctx context.Context, _ string, p *WebhookPayload) (string, error) {
-	return "", c.post(ctx, p)
+func (c *httpChannel) deliver(ctx context.Context, j job) (string, error) {
+	return "", c.post(ctx, j.payload)
 }
 
 func (c *httpChannel) post(ctx context.Context, p *WebhookPayload) error {
@@ -78,7 +78,8 @@ func (c *httpChannel) post(ctx context.Context, p *WebhookPayload) error {
 
 type logChannel struct{ logger *slog.Logger }
 
-func (c *logChannel) deliver(ctx context.Context, _ string, p *WebhookPayload) (string, error) {
+func (c *logChannel) deliver(ctx context.Context, j job) (string, error) {
+	p := j.payload
 	c.logger.LogAttrs(ctx, slog.LevelWarn, "alert notification",
 		slog.String("receiver", p.Receiver),
 		slog.String("status", p.Status),
@@ -110,14 +111,17 @@ type pipelineChannel struct {
 	trigger  Trigger
 }
 
-// deliver starts the pipeline when the group fires (not when it
-// resolves); a refused start is not retried.
-func (c *pipelineChannel) deliver(ctx context.Context, rule string, p *WebhookPayload) (string, error) {
-	if p.Status != StatusFiring {
+// deliver starts the pipeline when the group starts firing — its first
+// notification with firing alerts since it had none — not on repeats,
+// on alerts joining a group that fires already, or on resolution; a
+// refused start is not retried.
+func (c *pipelineChannel) deliver(ctx context.Context, j job) (string, error) {
+	if !j.starts {
 		return "", nil
 	}
-	run, err := c.trigger(ctx, TriggerRequest{Pipeline: c.pipeline, Params: c.params, Rule: rule,
-		Group: GroupURI(rule, p.GroupKey), Payload: p})
+	p := j.payload
+	run, err := c.trigger(ctx, TriggerRequest{Pipeline: c.pipeline, Params: c.params, Rule: j.rule,
+		Group: GroupURI(j.rule, p.GroupKey), Payload: p})
 	if err != nil {
 		return "", fmt.Errorf("start pipeline %s: %w: %w", c.pipeline, err, errPermanent)
 	}

@@ -13,6 +13,9 @@ type job struct {
 	rule    string
 	at      time.Time
 	payload *WebhookPayload
+	// starts is set on the first notification with firing alerts since
+	// the group had none: the start of a firing episode.
+	starts bool
 }
 
 // dispatcher runs one worker goroutine per channel so that a channel sees
@@ -98,7 +101,7 @@ func (d *dispatcher) send(name string, ch channel, j job) {
 	wait := d.backoff
 	for attempt := 1; attempt <= d.maxAttempts; attempt++ {
 		ctx, cancel := context.WithTimeout(d.ctx, d.timeout)
-		target, err := ch.deliver(ctx, j.rule, j.payload)
+		target, err := ch.deliver(ctx, j)
 		cancel()
 		d.record(d.ctx, name, j, attempt, target, err)
 		if err == nil || errors.Is(err, errPermanent) || d.ctx.Err() != nil || attempt == d.maxAttempts {

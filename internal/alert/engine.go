@@ -436,10 +436,11 @@ func (e *Engine) send(ctx context.Context, r *Rule, g *group, firing []*entry, n
 	for _, fp := range slices.Sorted(maps.Keys(g.resolved)) {
 		alerts = append(alerts, e.webhookAlert(r, g.resolved[fp], StatusResolved))
 	}
+	starts := len(firing) > 0 && len(g.sentFiring) == 0 // none sent as firing yet, or all resolved since
 	g.notified, g.lastSent, g.sentFiring, g.resolved = true, now, sent, map[string]*entry{}
 	for _, c := range r.Channels {
 		p := buildPayload(c, g.key, e.opts.ExternalURL, g.labels, alerts)
-		e.disp.enqueue(ctx, c, job{rule: r.Name, at: now, payload: p})
+		e.disp.enqueue(ctx, c, job{rule: r.Name, at: now, payload: p, starts: starts})
 	}
 }
 

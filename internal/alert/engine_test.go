@@ -496,10 +496,19 @@ channels:
 	h := &harness{e: e, hist: hist}
 	h.eval(t, 0, drift("fraud", "", 0.8))
 	h.eval(t, time.Minute, drift("fraud", "", 0.9))
-	h.eval(t, 2*time.Minute, drift("fraud", "", 0.1))
-	h.eval(t, 10*time.Minute, drift("fraud", "", 0.1))
+	// Another alert joins the firing group (an update), and the group
+	// repeats after repeat_interval: neither starts a run.
+	h.eval(t, 7*time.Minute, drift("fraud", "", 0.9), drift("fraud", "age", 0.9))
+	h.eval(t, 2*time.Hour, drift("fraud", "", 0.9), drift("fraud", "age", 0.9))
+	// One resolves while the other fires: still the same episode.
+	h.eval(t, 2*time.Hour+10*time.Minute, drift("fraud", "", 0.9), drift("fraud", "age", 0.1))
 	if len(reqs) != 1 {
-		t.Fatalf("%d runs started, want 1: %+v", len(reqs), reqs)
+		t.Fatalf("%d runs started within one firing episode, want 1: %+v", len(reqs), reqs)
+	}
+	h.eval(t, 3*time.Hour, drift("fraud", "", 0.1), drift("fraud", "age", 0.1))
+	h.eval(t, 3*time.Hour+10*time.Minute, drift("fraud", "", 0.1), drift("fraud", "age", 0.1))
+	if n := len(hist.Events()); n == 0 {
+		t.Fatal("no history")
 	}
 	r := reqs[0]
 	if r.Pipeline != "cancer-train" || r.Params["reason"] != "drift" || r.Rule != "drift" ||
@@ -512,8 +521,13 @@ channels:
 		t.Fatalf("history by target: %+v %v", got, err)
 	}
 	byGroup, _ := hist.ListAlertEvents(context.Background(), HistoryQuery{Group: r.Group, Kind: EventNotification})
-	if len(byGroup) != 2 || byGroup[0].Status != StatusResolved {
+	if len(byGroup) < 4 || byGroup[0].Status != StatusResolved {
 		t.Fatalf("history by group (newest first): %+v", byGroup)
+	}
+	// A new episode after the resolution starts a run again.
+	h.eval(t, 4*time.Hour, drift("fraud", "", 0.9))
+	if len(reqs) != 2 {
+		t.Fatalf("%d runs after a second episode, want 2", len(reqs))
 	}
 	if _, err := hist.ListAlertEvents(context.Background(), HistoryQuery{Kind: "x"}); err == nil {
 		t.Fatal("a bad kind is accepted")

@@ -63,6 +63,9 @@ func (l LineageSource) Edges(ctx context.Context, uri string) (up, down []lineag
 		}
 		return up, down, nil
 	}
+	if !strings.HasPrefix(uri, "pipelines:/") {
+		return nil, nil, nil // alerts start pipeline runs only
+	}
 	evs, err := l.History.ListAlertEvents(ctx, HistoryQuery{Target: uri, Kind: EventNotification, Limit: MaxHistoryLimit})
 	if err != nil {
 		return nil, nil, err

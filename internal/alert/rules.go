@@ -143,11 +143,12 @@ func (r *Rule) selects(s Sample) bool {
 	return true
 }
 
-// definition renders everything that defines the rule (two rules with
-// the same definition evaluate alike).
+// definition renders everything that decides how the rule evaluates
+// and notifies (two rules with the same definition evaluate alike; their
+// annotations may differ).
 func (r *Rule) definition() string {
 	c := *r
-	c.templates = nil
+	c.templates, c.Annotations = nil, nil // annotations change no evaluation
 	ms := make([]string, len(c.Matchers))
 	for i, m := range c.Matchers {
 		ms[i] = fmt.Sprintf("%s=%q/%t", m.Name, m.Value, m.Regex != nil)

@@ -19,18 +19,26 @@ import (
 // new engine that adopts the state of the unchanged rules; the engine
 // records its history in the store, starts pipelines for pipeline
 // channels and holds the stored silences.
+//
+// Changes — rules and silences — take ops, one at a time, so that the
+// store and the engine in force never disagree; a new engine is built
+// and checked before the store is written.
 type alerting struct {
 	a    *App
 	file string // alert_rules
 
-	mu     sync.Mutex
-	e      *alert.Engine // nil without rules
-	source string        // "api", "file" or ""
+	ops sync.Mutex
+
+	mu     sync.Mutex // guards the fields below; taken briefly, under ops or alone
+	e      *alert.Engine
+	source string // "api", "file" or ""
 	doc    alert.RulesDocument
 }
 
 // open loads the rules in force at start-up.
 func (s *alerting) open(ctx context.Context) error {
+	s.ops.Lock()
+	defer s.ops.Unlock()
 	stored, ok, err := s.a.store.GetAlertRules(ctx)
 	if err != nil {
 		return err
@@ -41,29 +49,31 @@ func (s *alerting) open(ctx context.Context) error {
 			s.a.log.Warn("alert rules set through the API take precedence over alert_rules",
 				"file", s.file, "updated_by", stored.UpdatedBy, "updated_at", time.UnixMilli(stored.UpdatedAt).UTC())
 		}
-		return s.swap(ctx, []byte(stored.Document), "api", stored)
-	case s.file != "":
-		b, err := os.ReadFile(s.file)
+		e, err := s.build(ctx, stored.Document)
 		if err != nil {
-			return fmt.Errorf("alert_rules: %w", err)
+			return err
 		}
-		if err := s.swap(ctx, b, "file", alert.RulesDocument{Document: string(b)}); err != nil {
-			return fmt.Errorf("alert_rules %s: %w", s.file, err)
+		s.publish(ctx, e, "api", stored)
+	case s.file != "":
+		e, doc, err := s.buildFile(ctx)
+		if err != nil {
+			return err
 		}
+		s.publish(ctx, e, "file", doc)
 	}
 	return nil
 }
 
-// swap builds an engine from doc and puts it in force, adopting the
-// state of the unchanged rules of the one it replaces, which is closed.
-func (s *alerting) swap(ctx context.Context, doc []byte, source string, meta alert.RulesDocument) error {
-	cfg, err := alert.ParseRules(doc)
+// build makes an engine from a rules document, holding the stored
+// silences.
+func (s *alerting) build(ctx context.Context, doc string) (*alert.Engine, error) {
+	cfg, err := alert.ParseRules([]byte(doc))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e, err := alert.New(cfg, alert.Options{Logger: s.a.log, History: s.a.store, Trigger: s.a.triggerPipeline})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	silences, err := s.a.store.ListSilences(ctx)
 	if err == nil {
@@ -74,15 +84,34 @@ func (s *alerting) swap(ctx context.Context, doc []byte, source string, meta ale
 		}
 	}
 	if err != nil {
-		return errors.Join(err, e.Close(ctx))
+		return nil, errors.Join(err, e.Close(ctx))
 	}
+	return e, nil
+}
+
+// buildFile builds the engine of the alert_rules file.
+func (s *alerting) buildFile(ctx context.Context) (*alert.Engine, alert.RulesDocument, error) {
+	b, err := os.ReadFile(s.file)
+	if err != nil {
+		return nil, alert.RulesDocument{}, fmt.Errorf("alert_rules: %w", err)
+	}
+	e, err := s.build(ctx, string(b))
+	if err != nil {
+		return nil, alert.RulesDocument{}, fmt.Errorf("alert_rules %s: %w", s.file, err)
+	}
+	return e, alert.RulesDocument{Document: string(b)}, nil
+}
+
+// publish puts e in force (nil: no rules), adopting the state of the
+// unchanged rules of the engine it replaces, which is closed.
+func (s *alerting) publish(ctx context.Context, e *alert.Engine, source string, doc alert.RulesDocument) {
 	s.mu.Lock()
 	old := s.e
-	if old != nil {
+	if old != nil && e != nil {
 		kept := e.Adopt(old)
-		s.a.log.Info("alert rules replaced", "source", source, "rules", len(cfg.Rules), "kept_state", kept)
+		s.a.log.Info("alert rules replaced", "source", source, "rules", len(e.Rules()), "kept_state", kept)
 	}
-	s.e, s.source, s.doc = e, source, meta
+	s.e, s.source, s.doc = e, source, doc
 	s.mu.Unlock()
 	if old != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -91,7 +120,6 @@ func (s *alerting) swap(ctx context.Context, doc []byte, source string, meta ale
 			s.a.log.Warn("alert rules replaced: notifications of the previous rules were cut short", "error", err.Error())
 		}
 	}
-	return nil
 }
 
 func (s *alerting) engine() *alert.Engine {
@@ -126,45 +154,57 @@ func (s *alerting) RulesDocument() (alert.RulesDocument, string) {
 	return s.doc, s.source
 }
 
-// PutRules implements v1.Alerts: the document is checked, stored and put
-// in force; a document that does not parse changes nothing.
+// PutRules implements v1.Alerts: the document is checked and its engine
+// built, then stored and put in force; a document that does not parse
+// changes nothing.
 func (s *alerting) PutRules(ctx context.Context, doc string) error {
-	if _, err := alert.ParseRules([]byte(doc)); err != nil {
+	s.ops.Lock()
+	defer s.ops.Unlock()
+	e, err := s.build(ctx, doc)
+	if err != nil {
 		return err
 	}
 	meta := alert.RulesDocument{Document: doc, UpdatedAt: time.Now().UnixMilli(), UpdatedBy: audit.Actor(ctx)}
 	if err := s.a.store.PutAlertRules(ctx, meta); err != nil {
-		return err
+		return errors.Join(err, e.Close(ctx))
 	}
-	if err := s.swap(ctx, []byte(doc), "api", meta); err != nil {
-		return err
-	}
+	s.publish(ctx, e, "api", meta)
 	audit.Note(ctx, audit.Change{Action: "alert.set_rules", Resource: "alerts:/rules", After: audit.Digest(doc)})
 	return nil
 }
 
 // DeleteRules implements v1.Alerts: the stored document is removed and
-// the alert_rules file (if any) is in force again.
+// the alert_rules file (if any, checked first) is in force again.
 func (s *alerting) DeleteRules(ctx context.Context) error {
-	if err := s.a.store.DeleteAlertRules(ctx); err != nil {
+	s.ops.Lock()
+	defer s.ops.Unlock()
+	if _, ok, err := s.a.store.GetAlertRules(ctx); err != nil || !ok {
+		if err == nil {
+			err = errdefs.NotFound("No alert rules were set through the API.")
+		}
 		return err
 	}
-	audit.Note(ctx, audit.Change{Action: "alert.delete_rules", Resource: "alerts:/rules"})
-	if s.file == "" {
-		s.mu.Lock()
-		old := s.e
-		s.e, s.source, s.doc = nil, "", alert.RulesDocument{}
-		s.mu.Unlock()
-		if old != nil {
-			return old.Close(ctx)
+	var (
+		e   *alert.Engine
+		doc alert.RulesDocument
+		src string
+	)
+	if s.file != "" {
+		var err error
+		if e, doc, err = s.buildFile(ctx); err != nil {
+			return err
 		}
-		return nil
+		src = "file"
 	}
-	b, err := os.ReadFile(s.file)
-	if err != nil {
-		return fmt.Errorf("alert_rules: %w", err)
+	if err := s.a.store.DeleteAlertRules(ctx); err != nil {
+		if e != nil {
+			err = errors.Join(err, e.Close(ctx))
+		}
+		return err
 	}
-	return s.swap(ctx, b, "file", alert.RulesDocument{Document: string(b)})
+	s.publish(ctx, e, src, doc)
+	audit.Note(ctx, audit.Change{Action: "alert.delete_rules", Resource: "alerts:/rules"})
+	return nil
 }
 
 // Active implements v1.Alerts.
@@ -188,6 +228,8 @@ func (s *alerting) Silences(ctx context.Context) ([]alert.Silence, error) {
 // AddSilence implements v1.Alerts: kept in the store, in force in the
 // engine.
 func (s *alerting) AddSilence(ctx context.Context, sl alert.Silence) error {
+	s.ops.Lock()
+	defer s.ops.Unlock()
 	if err := s.a.store.PutSilence(ctx, sl); err != nil {
 		return err
 	}
@@ -199,6 +241,8 @@ func (s *alerting) AddSilence(ctx context.Context, sl alert.Silence) error {
 
 // RemoveSilence implements v1.Alerts.
 func (s *alerting) RemoveSilence(ctx context.Context, id string) error {
+	s.ops.Lock()
+	defer s.ops.Unlock()
 	if err := s.a.store.DeleteSilence(ctx, id); err != nil {
 		return err
 	}

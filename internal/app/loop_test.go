@@ -63,7 +63,7 @@ func TestClosedLoop(t *testing.T) {
 	s.start()
 	defer s.stop()
 	stop := s.app.StartExecutor(context.Background(), s.srv.URL)
-	defer stop()
+	defer func() { stop() }()
 
 	if code, out := runCLI(s.srv.URL, "data", "add", "cancer", filepath.Join(ex, "data", "cancer.csv")); code != 0 {
 		t.Fatalf("data add: %s", out)
@@ -137,6 +137,21 @@ func TestClosedLoop(t *testing.T) {
 		}
 		return st == "succeeded"
 	})
+	// A restart while the alert still fires (version 2 is a canary, the
+	// reference still version 1's data): the new engine fires again after
+	// `for`, but this firing episode has its run already.
+	stop()
+	s.stop()
+	s.start()
+	stop = s.app.StartExecutor(context.Background(), s.srv.URL)
+	tick(now.Add(10 * time.Minute))
+	tick(now.Add(13 * time.Minute))
+	if a := mustOK(t, call(t, s.srv, "GET", "/api/v1/alerts", nil))["alerts"].([]any); len(a) != 1 || a[0].(map[string]any)["state"] != "firing" {
+		t.Fatalf("after the restart: %v", a)
+	}
+	if rs := runs(); len(rs) != 1 {
+		t.Fatalf("a restart started the retraining again: %d runs", len(rs))
+	}
 	until(t, "version 2 to be promoted by its canary", send, func() bool {
 		d := mustOK(t, call(t, s.srv, "GET", "/api/v1/endpoints/cancer", nil))["deployment"].(map[string]any)
 		r, _ := d["rollout"].(map[string]any)
@@ -149,29 +164,32 @@ func TestClosedLoop(t *testing.T) {
 	if ref["version"] != 2.0 || ref["model"] != "models:/cancer/2" {
 		t.Fatalf("reference of version 2: %v", ref)
 	}
-	tick(now.Add(20 * time.Minute))
+	tick(now.Add(30 * time.Minute))
 	if a := mustOK(t, call(t, s.srv, "GET", "/api/v1/alerts", nil))["alerts"].([]any); len(a) != 0 {
 		t.Fatalf("the drift alert should resolve against the new reference: %v", a)
 	}
 
 	// The history: pending, firing, the notification that started the
-	// run, the resolution.
+	// run; after the restart pending and firing again, a notification that
+	// started nothing; the resolution.
 	hist := mustOK(t, call(t, s.srv, "GET", "/api/v1/alerts/history?rule=data-drift", nil))["events"].([]any)
-	var transitions []string
+	var transitions, retrains []string
 	group := ""
 	for i := len(hist) - 1; i >= 0; i-- {
 		e := hist[i].(map[string]any)
 		if e["kind"] == "transition" {
 			transitions = append(transitions, fmt.Sprint(e["to"]))
 		} else if e["channel"] == "retrain" && e["status"] == "firing" {
-			if e["target"] != "pipelines:/"+runID || e["error"] != nil {
+			if e["error"] != nil {
 				t.Fatalf("retrain notification: %v", e)
 			}
+			retrains = append(retrains, fmt.Sprint(e["target"]))
 			group = e["group"].(string)
 		}
 	}
-	if strings.Join(transitions, ",") != "pending,firing,resolved" || group == "" {
-		t.Fatalf("transitions %v, group %q", transitions, group)
+	if strings.Join(transitions, ",") != "pending,firing,pending,firing,resolved" || group == "" ||
+		strings.Join(retrains, ",") != "pipelines:/"+runID+",<nil>" {
+		t.Fatalf("transitions %v, retrain targets %v, group %q", transitions, retrains, group)
 	}
 	// Lineage: the new version's upstream reaches the alert and the
 	// endpoint it watched.

@@ -53,6 +53,21 @@ func (a *App) triggerPipeline(ctx context.Context, req alert.TriggerRequest) (st
 		return "", errdefs.NotFound("No registered pipeline named '%s' (ferry pipeline register).", req.Pipeline)
 	}
 	p := ps[i]
+	// Once per firing episode, across restarts too: a run started for the
+	// group since its last resolution is enough.
+	evs, err := a.store.ListAlertEvents(ctx, alert.HistoryQuery{Group: req.Group, Kind: alert.EventNotification, Limit: alert.MaxHistoryLimit})
+	if err != nil {
+		return "", err
+	}
+	for _, e := range evs { // newest first
+		if e.Status == alert.StatusResolved {
+			break
+		}
+		if e.Target != "" {
+			a.log.Info("pipeline not started again: this firing episode started one", "pipeline", p.Name, "run", e.Target, "group", req.Group)
+			return "", nil
+		}
+	}
 	params := maps.Clone(p.Params)
 	if params == nil {
 		params = map[string]string{}

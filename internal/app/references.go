@@ -72,6 +72,9 @@ func (r references) trainingData(ctx context.Context, endpoint string) (monitor.
 		return monitor.Reference{}, false, err
 	}
 	mv, err := r.a.registry.GetModelVersion(ctx, d.Model, strconv.FormatInt(d.Version, 10))
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return monitor.Reference{}, false, nil // a deleted version: no training data to find
+	}
 	if err != nil || mv.RunID == "" {
 		return monitor.Reference{}, false, err
 	}

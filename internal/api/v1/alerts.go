@@ -355,6 +355,15 @@ func (s *Server) postSilence(r *http.Request) (any, error) {
 	if sl.CreatedBy == "" {
 		sl.CreatedBy = audit.Actor(r.Context())
 	}
+	if sl.ID != "" { // an update, as Alertmanager's: of a silence that exists
+		all, err := a.Silences(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(all, func(x alert.Silence) bool { return x.ID == sl.ID }) {
+			return nil, errdefs.NotFound("Silence '%s' does not exist: leave 'id' out to create one.", truncate(sl.ID))
+		}
+	}
 	if sl.ID == "" {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)

@@ -95,11 +95,12 @@ func (s *Store) ListAlertEvents(ctx context.Context, q alert.HistoryQuery) ([]al
 }
 
 // DeleteAlertEventsBefore removes the history older than t (Unix ms)
-// and says how many events.
+// and says how many events; the deliveries that started something (a
+// pipeline run) are kept: they are the lineage of what they started.
 func (s *Store) DeleteAlertEventsBefore(ctx context.Context, t int64) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(tx tx) error {
-		res, err := tx.exec(ctx, `DELETE FROM alert_events WHERE time < ?`, t)
+		res, err := tx.exec(ctx, `DELETE FROM alert_events WHERE time < ? AND target = ''`, t)
 		if err != nil {
 			return err
 		}

@@ -112,6 +112,12 @@ func runAlertHistory(t *testing.T, s MonitorStore) {
 	if left, _ := s.ListAlertEvents(ctx, alert.HistoryQuery{}); n != 1 || len(left) != 3 {
 		t.Fatalf("retention deleted %d, left %d", n, len(left))
 	}
+	// Later: everything but the delivery that started a run (lineage).
+	n, err = s.DeleteAlertEventsBefore(ctx, t0.Add(time.Hour).UnixMilli())
+	must(t, err)
+	if left, _ := s.ListAlertEvents(ctx, alert.HistoryQuery{}); n != 2 || len(left) != 1 || left[0].Target != "pipelines:/r1" {
+		t.Fatalf("retention deleted %d, left %+v", n, left)
+	}
 
 	sl := alert.Silence{ID: "s1", Matchers: map[string]string{"endpoint": "fraud"}, StartsAt: t0, EndsAt: t0.Add(time.Hour),
 		Comment: "deploying", CreatedBy: "ana"}
