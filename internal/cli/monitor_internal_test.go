@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,6 +32,19 @@ func FuzzParseWhen(f *testing.F) {
 	}
 	now := time.UnixMilli(1_700_000_000_000)
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = parseWhen(s, now)
+		got, err := parseWhen(s, now)
+		if err != nil {
+			return
+		}
+		trimmed := strings.TrimSpace(s)
+		if _, perr := strconv.ParseInt(trimmed, 10, 64); perr == nil {
+			return // Unix milliseconds: any time
+		}
+		if _, perr := time.Parse(time.RFC3339Nano, trimmed); perr == nil {
+			return // a time: any
+		}
+		if got.After(now) {
+			t.Fatalf("%q: the duration ago %v is after now %v", s, got, now)
+		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/ferry-ml/ferry/internal/drift"
 	"github.com/ferry-ml/ferry/internal/errdefs"
+	"github.com/ferry-ml/ferry/internal/monitor/report"
 	"github.com/ferry-ml/ferry/internal/predlog"
 )
 
@@ -123,8 +125,9 @@ type Drift struct {
 	windows map[string]*windowCache
 }
 
-// windowCache is the window of an endpoint's last check: the newest size
-// requests logged in [start, end), oldest first.
+// windowCache is the window of an endpoint's last check: the newest
+// requests logged in [start, end) whose rows add up to size (at most size
+// requests), oldest first.
 type windowCache struct {
 	start, end int64
 	size       int
@@ -132,9 +135,12 @@ type windowCache struct {
 }
 
 // lateLog is how long after its time a request may reach the prediction
-// log (the logger writes in batches): an incremental read goes back this
-// far before the end of the previous one, so no late row is missed.
-const lateLog = 10 * time.Second
+// log: a request is logged with the time it started, the logger flushes
+// its batch up to a second later (predlog.DefaultFlushInterval) and one
+// batch write may take up to 30 s, so a row can be stored well over 10 s
+// after its time. An incremental read goes back this far before the end
+// of the previous one, so no late row is missed.
+const lateLog = time.Minute
 
 // MinVersionRows is the fewest window rows a model version must have
 // answered for its own drift to be recorded when the window holds
@@ -208,6 +214,9 @@ type evaluation struct {
 	// notServed reference columns no logged request carries (a target, or
 	// a feature the model does not read). Both sorted.
 	missingInRef, notServed []string
+	// notTested are the features of both the reference and the window
+	// left out for want of finite values on one side, by name.
+	notTested []notTested
 	// versions is the drift per model version when the window holds rows
 	// of several versions (each with MinVersionRows rows at least).
 	versions []versionDrift
@@ -240,6 +249,11 @@ type columnDrift struct {
 	model   string
 	version int64
 	output  string
+}
+
+// notTested is a feature left out of the comparison, and why.
+type notTested struct {
+	name, reason string
 }
 
 // windowRow is one row of the window: a logged request and the row in it.
@@ -282,7 +296,7 @@ func (d *Drift) evaluate(ctx context.Context, endpoint string, now time.Time) (*
 	ev.missingInRef, ev.notServed = unmatched(cols, current)
 	d.warnUnmatched(ref, ev)
 	var results []drift.Result
-	ev.features, results, err = compareColumns(cols, current, settings)
+	ev.features, results, ev.notTested, err = compareColumns(cols, current, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -385,8 +399,8 @@ func (d *Drift) warnUnmatched(ref Reference, ev *evaluation) {
 
 // compareColumns tests every reference column the window carries, by
 // name; a column without finite values on either side is skipped (not
-// enough data).
-func compareColumns(cols, current map[string][]float64, settings DriftSettings) ([]columnDrift, []drift.Result, error) {
+// enough data) and returned among the features not tested.
+func compareColumns(cols, current map[string][]float64, settings DriftSettings) ([]columnDrift, []drift.Result, []notTested, error) {
 	names := make([]string, 0, len(cols))
 	for name := range cols {
 		if _, ok := current[name]; ok {
@@ -397,20 +411,38 @@ func compareColumns(cols, current map[string][]float64, settings DriftSettings) 
 	var (
 		out     []columnDrift
 		results []drift.Result
+		skipped []notTested
 	)
 	for _, name := range names {
 		cur := current[name]
 		res, err := drift.Column(cols[name], cur, settings.options())
 		if errors.Is(err, drift.ErrNotEnoughData) {
+			skipped = append(skipped, notTested{name: name, reason: notEnoughReason(cols[name], cur)})
 			continue
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("feature %s: %w", name, err)
+			return nil, nil, nil, fmt.Errorf("feature %s: %w", name, err)
 		}
 		results = append(results, res)
 		out = append(out, columnDrift{name: name, kind: drift.KindNumerical, ref: cols[name], cur: cur, res: res})
 	}
-	return out, results, nil
+	return out, results, skipped, nil
+}
+
+// notEnoughReason says which side of a column has no finite value.
+func notEnoughReason(ref, cur []float64) string {
+	hasFinite := func(xs []float64) bool {
+		return slices.ContainsFunc(xs, report.IsFinite)
+	}
+	switch r, c := hasFinite(ref), hasFinite(cur); {
+	case !r && !c:
+		return "not enough data: no finite value in the reference or the window"
+	case !r:
+		return "not enough data: no finite value in the reference"
+	case !c:
+		return "not enough data: no finite value in the window"
+	}
+	return "not enough data"
 }
 
 // versionDrift compares the rows of each model version of the window
@@ -441,7 +473,7 @@ func (d *Drift) versionDrift(cols map[string][]float64, window []windowRow, sett
 		if len(rows) < MinVersionRows {
 			continue
 		}
-		features, results, err := compareColumns(cols, columnsOf(rows), settings)
+		features, results, _, err := compareColumns(cols, columnsOf(rows), settings)
 		if err != nil {
 			return nil, fmt.Errorf("model %s version %d: %w", k.model, k.version, err)
 		}
@@ -483,8 +515,9 @@ func (d *Drift) window(ctx context.Context, endpoint string, now time.Time, s Dr
 	return out, nil
 }
 
-// latestRows returns the newest size requests logged in [start, end),
-// oldest first, computed incrementally: when the endpoint's previous
+// latestRows returns the newest requests logged in [start, end) whose
+// rows add up to size (at most size requests), oldest first, computed
+// incrementally: when the endpoint's previous
 // window ends within this one, only the requests logged since (from
 // lateLog before its end) are read — at most size of them — and the
 // previous window's older requests are kept; otherwise, or when the new
@@ -498,6 +531,7 @@ func (d *Drift) latestRows(ctx context.Context, endpoint string, start, end int6
 		if err != nil {
 			return nil, err
 		}
+		rows = newestRows(rows, size)
 		d.keepWindow(endpoint, &windowCache{start: start, end: end, size: size, rows: rows})
 		return rows, nil
 	}
@@ -519,8 +553,53 @@ func (d *Drift) latestRows(ctx context.Context, endpoint string, start, end int6
 		rows = append(kept, fresh...)
 		rows = rows[max(len(rows)-size, 0):]
 	}
+	rows = newestRows(rows, size)
 	d.keepWindow(endpoint, &windowCache{start: start, end: end, size: size, rows: rows})
 	return rows, nil
+}
+
+// newestRows keeps the newest of requests (oldest first) whose rows add
+// up to size: the window is made of them alone. A next incremental read
+// still finds what a fresh one does: the older requests it keeps are the
+// newest ones before its overlap, and the requests it reads since hold
+// at least the rows the kept ones after that point did.
+func newestRows(requests []predlog.Logged, size int) []predlog.Logged {
+	n := 0
+	for i := len(requests) - 1; i >= 0; i-- {
+		n += requests[i].Rows
+		if n >= size {
+			return requests[i:]
+		}
+	}
+	return requests
+}
+
+// forgetReferences drops what is kept of references no current one uses:
+// reference columns, reference predictions and warnings (these per
+// endpoint too).
+func (d *Drift) forgetReferences(refs []Reference) {
+	used := make(map[Reference]bool, 2*len(refs))
+	for _, r := range refs {
+		used[Reference{Dataset: r.Dataset, Version: r.Version}] = true
+		used[Reference{Endpoint: r.Endpoint, Dataset: r.Dataset, Version: r.Version}] = true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k := range d.cache {
+		if !used[k] {
+			delete(d.cache, k)
+		}
+	}
+	for k := range d.predCache {
+		if !used[Reference{Dataset: k.Dataset, Version: k.Version}] {
+			delete(d.predCache, k)
+		}
+	}
+	for k := range d.warned {
+		if !used[k] {
+			delete(d.warned, k)
+		}
+	}
 }
 
 // forgetWindows drops the kept windows of endpoints no longer watched.
@@ -550,44 +629,37 @@ func (ev *evaluation) points(ms int64) []Point {
 	var points []Point
 	for _, c := range ev.features {
 		labels := map[string]string{"endpoint": ev.endpoint, "feature": c.name}
-		points = append(points, Point{Series: SeriesFeatureDrift, Labels: labels, Time: ms, Value: driftIndicator(c.res.Drifted)})
-		if score := c.res.Score(); !math.IsInf(score, 0) && !math.IsNaN(score) {
+		points = append(points, Point{Series: SeriesFeatureDrift, Labels: labels, Time: ms, Value: boolValue(c.res.Drifted)})
+		if score := c.res.Score(); report.IsFinite(score) {
 			points = append(points, Point{Series: SeriesFeatureScore, Time: ms, Value: score,
 				Labels: map[string]string{"endpoint": ev.endpoint, "feature": c.name, "test": string(c.res.Test)}})
 		}
 	}
 	labels := map[string]string{"endpoint": ev.endpoint}
 	points = append(points, Point{Series: SeriesDriftShare, Labels: labels, Time: ms, Value: ev.share},
-		Point{Series: SeriesDatasetDrift, Labels: labels, Time: ms, Value: driftIndicator(ev.datasetDrift)})
+		Point{Series: SeriesDatasetDrift, Labels: labels, Time: ms, Value: boolValue(ev.datasetDrift)})
 	for _, v := range ev.versions {
 		version := strconv.FormatInt(v.version, 10)
 		for _, c := range v.features {
 			labels := map[string]string{"endpoint": ev.endpoint, "feature": c.name, "model": v.model, "version": version}
-			points = append(points, Point{Series: SeriesVersionFeatureDrift, Labels: labels, Time: ms, Value: driftIndicator(c.res.Drifted)})
-			if score := c.res.Score(); !math.IsInf(score, 0) && !math.IsNaN(score) {
+			points = append(points, Point{Series: SeriesVersionFeatureDrift, Labels: labels, Time: ms, Value: boolValue(c.res.Drifted)})
+			if score := c.res.Score(); report.IsFinite(score) {
 				points = append(points, Point{Series: SeriesVersionFeatureScore, Time: ms, Value: score,
 					Labels: map[string]string{"endpoint": ev.endpoint, "feature": c.name, "test": string(c.res.Test), "model": v.model, "version": version}})
 			}
 		}
 		labels := map[string]string{"endpoint": ev.endpoint, "model": v.model, "version": version}
 		points = append(points, Point{Series: SeriesVersionDriftShare, Labels: labels, Time: ms, Value: v.share},
-			Point{Series: SeriesVersionDatasetDrift, Labels: labels, Time: ms, Value: driftIndicator(v.datasetDrift)})
+			Point{Series: SeriesVersionDatasetDrift, Labels: labels, Time: ms, Value: boolValue(v.datasetDrift)})
 	}
 	if p := ev.prediction; p != nil {
-		points = append(points, Point{Series: SeriesPredictionDrift, Labels: map[string]string{"endpoint": ev.endpoint}, Time: ms, Value: driftIndicator(p.res.Drifted)})
-		if score := p.res.Score(); !math.IsInf(score, 0) && !math.IsNaN(score) {
+		points = append(points, Point{Series: SeriesPredictionDrift, Labels: map[string]string{"endpoint": ev.endpoint}, Time: ms, Value: boolValue(p.res.Drifted)})
+		if score := p.res.Score(); report.IsFinite(score) {
 			points = append(points, Point{Series: SeriesPredictionScore, Time: ms, Value: score,
 				Labels: map[string]string{"endpoint": ev.endpoint, "test": string(p.res.Test)}})
 		}
 	}
 	return points
-}
-
-func driftIndicator(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // CheckAll checks every endpoint with a reference; endpoints without
@@ -598,6 +670,7 @@ func (d *Drift) CheckAll(ctx context.Context) ([]Point, error) {
 		return nil, err
 	}
 	d.forgetWindows(refs)
+	d.forgetReferences(refs)
 	var all []Point
 	for _, r := range refs {
 		points, err := d.Check(ctx, r.Endpoint)

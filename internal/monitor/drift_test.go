@@ -1,12 +1,14 @@
 package monitor_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,7 +35,8 @@ type driftEnv struct {
 	failErr error
 	outputs int
 	now     time.Time
-	read    int // logged requests handed out
+	read    int             // logged requests handed out
+	queries []monitor.Query // points queried
 }
 
 func (e *driftEnv) SetReference(context.Context, monitor.Reference) error { return nil }
@@ -49,7 +52,11 @@ func (e *driftEnv) ListReferences(ctx context.Context) ([]monitor.Reference, err
 }
 func (e *driftEnv) ListPredictions(_ context.Context, q predlog.Query) ([]predlog.Logged, error) {
 	var out []predlog.Logged
-	for _, l := range e.logged {
+	logged := slices.Clone(e.logged)
+	slices.SortStableFunc(logged, func(a, b predlog.Logged) int {
+		return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.RequestID, b.RequestID))
+	})
+	for _, l := range logged {
 		if l.Endpoint == q.Endpoint && l.Time >= q.Since && (q.Until == 0 || l.Time < q.Until) && (q.After.IsZero() || l.Time > q.After.Time ||
 			(l.Time == q.After.Time && l.RequestID > q.After.RequestID)) {
 			out = append(out, l)
@@ -71,6 +78,7 @@ func (e *driftEnv) AppendPoints(_ context.Context, p []monitor.Point) error {
 	return nil
 }
 func (e *driftEnv) QueryPoints(_ context.Context, q monitor.Query) ([]monitor.Point, error) {
+	e.queries = append(e.queries, q)
 	var out []monitor.Point
 	for _, p := range e.points {
 		match := p.Series == q.Series && p.Time >= q.From && (q.To == 0 || p.Time < q.To)
@@ -80,6 +88,11 @@ func (e *driftEnv) QueryPoints(_ context.Context, q monitor.Query) ([]monitor.Po
 		if match {
 			out = append(out, p)
 		}
+	}
+	if q.Limit > 0 && q.Newest {
+		out = out[max(len(out)-q.Limit, 0):]
+	} else if q.Limit > 0 {
+		out = out[:min(len(out), q.Limit)]
 	}
 	return out, nil
 }
@@ -309,12 +322,24 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(e.points)
+	e.queries = nil
 	r, err := e.d.Report(ctx, "ep", e.now.Add(-30*time.Minute), e.now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(e.points) != before {
 		t.Fatal("the report recorded points")
+	}
+	// Each series is read once, its newest points.
+	var queried []string
+	for _, q := range e.queries {
+		queried = append(queried, q.Series)
+		if !q.Newest || q.Limit != monitor.MaxQueryPoints || len(q.Labels) != 1 || q.Labels["endpoint"] != "ep" {
+			t.Errorf("query %+v", q)
+		}
+	}
+	if want := []string{monitor.SeriesDriftShare, monitor.SeriesFeatureScore, monitor.SeriesPredictionScore}; !slices.Equal(queried, want) {
+		t.Errorf("queried %v, want each series once: %v", queried, want)
 	}
 	if r.Endpoint != "ep" || r.Reference != (report.Reference{Dataset: "ref", Version: 1, Rows: 400}) ||
 		r.Current.Rows != 300 || r.Current.From != e.logged[0].Time || r.Current.To != e.logged[299].Time {
@@ -401,48 +426,128 @@ func TestReport(t *testing.T) {
 	}
 }
 
-// The window is kept between checks: the next check reads only what was
-// logged since (and lateLog before), and finds what a check reading the
-// whole window finds — also once the window has moved past old rows.
-func TestDriftWindowIsIncremental(t *testing.T) {
+// multiRow regroups the fixture's one-row requests into requests of k
+// rows, a second apart, ending where they did.
+func multiRow(e *driftEnv, k int) {
+	var out []predlog.Logged
+	for i := 0; i+k <= len(e.logged); i += k {
+		r := e.logged[i]
+		r.Inputs, r.Predictions = nil, nil
+		for _, l := range e.logged[i : i+k] {
+			r.Inputs = append(r.Inputs, l.Inputs...)
+			r.Predictions = append(r.Predictions, l.Predictions...)
+		}
+		r.Rows = k
+		out = append(out, r)
+	}
+	for i := range out {
+		out[i].Time = e.now.UnixMilli() - int64(len(out)-i)*1000
+	}
+	e.logged = out
+}
+
+// checkLikeFresh checks the endpoint with e.d and with a Drift that has
+// not read the log yet, and fails unless they record the same.
+func checkLikeFresh(t *testing.T, e *driftEnv, window int, step int) {
+	t.Helper()
 	ctx := context.Background()
-	e := newDriftEnv(t, 400, 300, 1.5, 1)
-	e.d.Window = 200
-	if _, err := e.d.Check(ctx, "ep"); err != nil {
+	got, err := e.d.Check(ctx, "ep")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if e.read != 200 {
-		t.Fatalf("first check read %d requests, want the window's 200", e.read)
+	read := e.read
+	fresh := &monitor.Drift{Refs: e, Log: e, Files: e, Store: e, Model: e.model, Window: window, Now: func() time.Time { return e.now }}
+	want, err := fresh.Check(ctx, "ep")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for step := range 3 {
-		// Five more requests, a second apart, drawn from the current rows.
-		for i := range 5 {
-			r := e.logged[len(e.logged)-50+i]
-			r.RequestID = fmt.Sprintf("s%d-%d", step, i)
-			r.Time = e.now.UnixMilli() + int64(i+1)*1000
-			e.logged = append(e.logged, r)
+	e.read = read
+	if len(got) != len(want) {
+		t.Fatalf("step %d: %d points, a fresh read %d", step, len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Series != want[i].Series || got[i].Value != want[i].Value {
+			t.Fatalf("step %d: point %d %+v, a fresh read %+v", step, i, got[i], want[i])
 		}
-		e.now = e.now.Add(5 * time.Second)
-		e.read = 0
-		got, err := e.d.Check(ctx, "ep")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.read > 20 {
-			t.Fatalf("step %d: an incremental check read %d requests", step, e.read)
-		}
-		fresh := &monitor.Drift{Refs: e, Log: e, Files: e, Store: e, Model: e.model, Window: 200, Now: func() time.Time { return e.now }}
-		want, err := fresh.Check(ctx, "ep")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("step %d: %d points, a fresh read %d", step, len(got), len(want))
-		}
-		for i := range want {
-			if got[i].Series != want[i].Series || got[i].Value != want[i].Value {
-				t.Fatalf("step %d: point %d %+v, a fresh read %+v", step, i, got[i], want[i])
+	}
+}
+
+// The window is kept between checks: the next check reads only what was
+// logged since (and lateLog, a minute, before), and finds what a check
+// reading the whole window finds — also once the window has moved past
+// old rows, and with requests of several rows (of which it keeps only
+// those the window's rows come from).
+func TestDriftWindowIsIncremental(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		rowsPerReq  int
+		loggedRows  int
+		windowRows  int
+		firstReads  int // requests
+		maxReadStep int
+	}{
+		{"one row per request", 1, 300, 200, 200, 100},
+		{"three rows per request", 3, 900, 200, 200, 100},
+		{"five rows per request, a partial one", 5, 1500, 203, 203, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newDriftEnv(t, 400, tc.loggedRows, 1.5, 1)
+			multiRow(e, tc.rowsPerReq)
+			e.d.Window = tc.windowRows
+			if _, err := e.d.Check(ctx, "ep"); err != nil {
+				t.Fatal(err)
 			}
-		}
+			if e.read != tc.firstReads {
+				t.Fatalf("first check read %d requests, want %d", e.read, tc.firstReads)
+			}
+			for step := range 3 {
+				// Five more requests, a second apart, drawn from the current rows.
+				for i := range 5 {
+					r := e.logged[len(e.logged)-50+i]
+					r.RequestID = fmt.Sprintf("s%d-%d", step, i)
+					r.Time = e.now.UnixMilli() + int64(i+1)*1000
+					e.logged = append(e.logged, r)
+				}
+				e.now = e.now.Add(5 * time.Second)
+				e.read = 0
+				checkLikeFresh(t, e, tc.windowRows, step)
+				// A minute of overlap at a request a second: ~65 requests,
+				// far fewer than the window's.
+				if e.read > tc.maxReadStep {
+					t.Fatalf("step %d: an incremental check read %d requests", step, e.read)
+				}
+			}
+		})
+	}
+}
+
+// A request stored late — its time before the end of the previous check,
+// written after it — is in the next check's window, as in a fresh read,
+// as long as it is at most lateLog (a minute) late.
+func TestDriftWindowFindsLateRows(t *testing.T) {
+	for _, late := range []time.Duration{time.Second, 9 * time.Second, 20 * time.Second, 50 * time.Second} {
+		t.Run(late.String(), func(t *testing.T) {
+			ctx := context.Background()
+			e := newDriftEnv(t, 400, 300, 1.5, 1)
+			e.d.Window = 200
+			if _, err := e.d.Check(ctx, "ep"); err != nil {
+				t.Fatal(err)
+			}
+			// A late request with a value far out of the others' range.
+			r := e.logged[len(e.logged)-1]
+			r.RequestID, r.Time = "late", e.now.Add(-late).UnixMilli()
+			r.Inputs = []float64{1e6, 0.5}
+			e.logged = append(e.logged, r)
+			e.now = e.now.Add(5 * time.Second)
+			checkLikeFresh(t, e, 200, 0)
+			rep, err := e.d.Report(ctx, "ep", time.Time{}, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h := rep.Features[0].Histogram; rep.Features[0].Name != "a" || h.Edges[len(h.Edges)-1] != 1e6 {
+				t.Fatalf("the late request is not in the window: %s's edges %v", rep.Features[0].Name, h.Edges)
+			}
+		})
 	}
 }

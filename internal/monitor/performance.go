@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/learn"
 	"github.com/ferry-ml/ferry/internal/modelrt"
+	"github.com/ferry-ml/ferry/internal/monitor/report"
 	"github.com/ferry-ml/ferry/internal/predlog"
 )
 
@@ -56,6 +57,7 @@ const (
 	StateNotEnoughData   = "not_enough_data"
 	StateUnknownTask     = "unknown_task"     // the version is not loaded: what it predicts is unknown
 	StateUnsupportedTask = "unsupported_task" // ranking: no ground-truth metric applies
+	StateError           = "error"            // the check of the version failed (logged; Reason says why)
 )
 
 // Endpoints lists the endpoints whose performance is watched (the
@@ -210,7 +212,8 @@ type versionState struct {
 	cbpe      *concept.CBPE
 	refN      int // reference rows cbpe was fitted on
 	last      VersionPerformance
-	alive     bool // seen in the current check's window
+	alive     bool  // seen in the current check's window
+	lastSeen  int64 // end of the last window with rows of the version (Unix ms)
 }
 
 // detector is one online detector of a version.
@@ -234,7 +237,10 @@ type scored struct {
 // Check measures every model version of one endpoint over the window
 // ending now, feeds the newly labelled rows to the detectors, records the
 // points and returns them. A version whose window has no labelled rows
-// records no metric and says so in its state (Latest).
+// records no metric and says so in its state (Latest); a version that
+// fails is logged, says so in its state, and the others are still
+// recorded. A version without traffic for more than two windows is
+// forgotten.
 func (p *Performance) Check(ctx context.Context, endpoint string) ([]Point, error) {
 	now := p.now()
 	window := p.Window
@@ -252,8 +258,16 @@ func (p *Performance) Check(ctx context.Context, endpoint string) ([]Point, erro
 		k := versionKey{endpoint, r.Model, r.Version}
 		groups[k] = append(groups[k], r)
 	}
+	keys := make([]versionKey, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b versionKey) int {
+		return cmp.Or(cmp.Compare(a.model, b.model), cmp.Compare(a.version, b.version))
+	})
+	tasks := p.tasks(ctx, keys)
+
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.versions == nil {
 		p.versions = map[versionKey]*versionState{}
 	}
@@ -263,29 +277,35 @@ func (p *Performance) Check(ctx context.Context, endpoint string) ([]Point, erro
 			st.alive = false
 		}
 	}
-	keys := make([]versionKey, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b versionKey) int {
-		return cmp.Or(cmp.Compare(a.model, b.model), cmp.Compare(a.version, b.version))
-	})
 	for _, k := range keys {
 		st := p.versions[k]
 		if st == nil {
 			st = &versionState{fed: map[string]int64{}}
 			p.versions[k] = st
 		}
-		st.alive = true
-		pts, err := p.checkVersion(ctx, k, st, groups[k], start, end)
+		st.alive, st.lastSeen = true, end
+		pts, err := p.checkVersion(k, st, tasks[k], groups[k], start, end)
 		if err != nil {
-			return nil, fmt.Errorf("endpoint %s, model %s version %d: %w", endpoint, k.model, k.version, err)
+			// The other versions are still measured and recorded.
+			err = fmt.Errorf("endpoint %s, model %s version %d: %w", endpoint, k.model, k.version, err)
+			p.logger().Error("monitor: performance", "endpoint", endpoint, "model", k.model, "version", k.version, "error", err.Error())
+			st.last = VersionPerformance{Endpoint: k.endpoint, Model: k.model, Version: k.version, Time: end,
+				WindowStart: start, WindowEnd: end, Rows: requestRows(groups[k]), Metrics: map[string]float64{},
+				Detectors: st.detectorStates(), State: StateError, Reason: err.Error()}
+			if st.sig != nil {
+				st.last.Task = string(st.sig.Task)
+			}
+			continue
 		}
 		points = append(points, pts...)
 	}
 	// Versions seen before but without traffic in this window.
 	for k, st := range p.versions {
 		if k.endpoint != endpoint || st.alive {
+			continue
+		}
+		if end-st.lastSeen > 2*window.Milliseconds() {
+			delete(p.versions, k)
 			continue
 		}
 		for id, t := range st.fed {
@@ -306,12 +326,54 @@ func (p *Performance) Check(ctx context.Context, endpoint string) ([]Point, erro
 		last.Detectors = st.detectorStates()
 		st.last = last
 	}
+	p.mu.Unlock()
+
 	if len(points) > 0 {
 		if err := p.Store.AppendPoints(ctx, points); err != nil {
 			return nil, err
 		}
 	}
 	return points, nil
+}
+
+// taskLookup is what a version predicts, or why that is not known.
+type taskLookup struct {
+	sig *modelrt.Signature
+	err error
+}
+
+// tasks looks up, outside the lock, the signature of each version whose
+// state does not know it yet.
+func (p *Performance) tasks(ctx context.Context, keys []versionKey) map[versionKey]taskLookup {
+	out := make(map[versionKey]taskLookup, len(keys))
+	p.mu.Lock()
+	for _, k := range keys {
+		if st := p.versions[k]; st != nil && st.sig != nil {
+			out[k] = taskLookup{sig: st.sig}
+		}
+	}
+	p.mu.Unlock()
+	for _, k := range keys {
+		if _, ok := out[k]; ok {
+			continue
+		}
+		sig, err := p.Tasks.Signature(ctx, k.endpoint, k.model, k.version)
+		if err != nil {
+			out[k] = taskLookup{err: err}
+			continue
+		}
+		out[k] = taskLookup{sig: &sig}
+	}
+	return out
+}
+
+// requestRows is the number of rows of requests.
+func requestRows(requests []predlog.Logged) int {
+	n := 0
+	for _, r := range requests {
+		n += r.Rows
+	}
+	return n
 }
 
 // read returns the endpoint's logged requests of [start, end) that
@@ -346,29 +408,28 @@ func (p *Performance) read(ctx context.Context, endpoint string, start, end int6
 	return rows, nil
 }
 
-// checkVersion measures one version's window.
-func (p *Performance) checkVersion(ctx context.Context, k versionKey, st *versionState, rows []predlog.Logged, start, end int64) ([]Point, error) {
+// checkVersion measures one version's window (under p.mu), with what
+// the version predicts.
+func (p *Performance) checkVersion(k versionKey, st *versionState, lookup taskLookup, rows []predlog.Logged, start, end int64) ([]Point, error) {
 	out := VersionPerformance{Endpoint: k.endpoint, Model: k.model, Version: k.version, Time: end,
-		WindowStart: start, WindowEnd: end, Metrics: map[string]float64{}}
-	for _, r := range rows {
-		out.Rows += r.Rows
-	}
+		WindowStart: start, WindowEnd: end, Metrics: map[string]float64{}, Rows: requestRows(rows)}
 	for id, t := range st.fed {
 		if t < start {
 			delete(st.fed, id)
 		}
 	}
 	if st.sig == nil {
-		sig, err := p.Tasks.Signature(ctx, k.endpoint, k.model, k.version)
 		switch {
-		case errors.Is(err, errdefs.ErrNotFound):
+		case errors.Is(lookup.err, errdefs.ErrNotFound):
 			out.State, out.Reason = StateUnknownTask, "the version is not loaded by the endpoint: what it predicts is unknown"
 			st.last = out
 			return nil, nil
-		case err != nil:
-			return nil, err
+		case lookup.err != nil:
+			return nil, lookup.err
+		case lookup.sig == nil:
+			return nil, errors.New("what the version predicts was not looked up")
 		}
-		st.sig = &sig
+		st.sig = lookup.sig
 	}
 	task := st.sig.Task
 	out.Task = string(task)
@@ -571,7 +632,7 @@ func (p *Performance) estimate(st *versionState, unlabelled []float64) *Estimate
 	e.Metrics = map[string]float64{}
 	for name, v := range map[string]float64{"accuracy": m.Accuracy, "roc_auc": m.ROCAUC, "f1": m.F1,
 		"precision": m.Precision, "recall": m.Recall} {
-		if finiteValue(v) {
+		if report.IsFinite(v) {
 			e.Metrics[name] = v
 		}
 	}
@@ -624,9 +685,15 @@ func scoreRows(task modelrt.Task, outputs int, r predlog.Logged) (rows []scored,
 			}
 			rows = append(rows, scored{truth: t, class: float64(argmaxRow(row)), prob: row})
 		default: // regression
-			if k < 1 || !finiteValue(r.Predictions[i*k]) {
+			if k < 1 || !report.IsFinite(r.Predictions[i*k]) {
 				invalid++
 				reason = cmp.Or(reason, "the prediction is not a finite number")
+				continue
+			}
+			if !report.IsFinite(math.Abs(t - r.Predictions[i*k])) {
+				// The error Page-Hinkley reads must be a number.
+				invalid++
+				reason = cmp.Or(reason, fmt.Sprintf("the error of ground truth %v for prediction %v is not a finite number", t, r.Predictions[i*k]))
 				continue
 			}
 			rows = append(rows, scored{truth: t, class: r.Predictions[i*k]})
@@ -686,7 +753,7 @@ func measure(task modelrt.Task, outputs int, rows []scored) (map[string]float64,
 		switch {
 		case err != nil:
 			undefined[name] = err.Error()
-		case !finiteValue(v):
+		case !report.IsFinite(v):
 			undefined[name] = "not a finite number"
 		default:
 			metrics[name] = v
@@ -841,8 +908,6 @@ func (p *Performance) logger() *slog.Logger {
 	}
 	return slog.Default()
 }
-
-func finiteValue(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func boolValue(b bool) float64 {
 	if b {

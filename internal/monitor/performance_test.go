@@ -4,11 +4,14 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -564,5 +567,220 @@ func TestPerformanceRegressionDetector(t *testing.T) {
 	}
 	if v, _ := find(t, points, SeriesMAE, nil); !close(v, (50*0.5+50*200)/100.0) {
 		t.Fatalf("mae %v", v)
+	}
+}
+
+// A version without traffic is kept (saying "no traffic") for two
+// windows after the last window that had its rows, then forgotten; one
+// with traffic again is not.
+func TestPerformanceExpiresIdleVersions(t *testing.T) {
+	ctx := context.Background()
+	t0 := int64(1_700_000_000_000)
+	hour := time.Hour.Milliseconds()
+	for _, tc := range []struct {
+		name  string
+		after int64 // since the check that saw the traffic
+		again bool  // traffic again just before the later check
+		kept  bool
+	}{
+		{"one window", hour, false, true},
+		{"two windows", 2 * hour, false, true},
+		{"just over two windows", 2*hour + 1, false, false},
+		{"five windows", 5 * hour, false, false},
+		{"five windows, traffic again", 5 * hour, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := t0
+			log := &memLog{}
+			add := func(id string, version int64) {
+				log.add(predlog.Logged{Record: predlog.Record{RequestID: id, Endpoint: "e", Model: "m", Version: version,
+					Time: now - 1000, Rows: 1, Outputs: 1, Predictions: []float64{0.9}}, Truth: []float64{1}, FeedbackTime: now - 500})
+			}
+			add("a", 1)
+			p := &Performance{Log: log, Store: &memStore{}, Endpoints: fixedEndpoints{"e"}, Window: time.Hour,
+				Tasks: taskMap{"e/m/1": {Task: modelrt.Binary, Outputs: 1}, "e/m/2": {Task: modelrt.Binary, Outputs: 1}},
+				Now:   func() time.Time { return time.UnixMilli(now) }}
+			if _, err := p.CheckAll(ctx); err != nil || len(p.Latest("e")) != 1 {
+				t.Fatalf("%v %+v", err, p.Latest("e"))
+			}
+			// Hourly checks with version 2's traffic only, then the last.
+			for at := t0 + hour; at < t0+tc.after; at += hour {
+				now = at
+				add(fmt.Sprintf("b%d", at), 2)
+				if _, err := p.CheckAll(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now = t0 + tc.after
+			add("c", 2)
+			if tc.again {
+				add("d", 1)
+			}
+			if _, err := p.CheckAll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var v1 *VersionPerformance
+			for _, v := range p.Latest("e") {
+				if v.Version == 1 {
+					v1 = &v
+				}
+			}
+			if (v1 != nil) != tc.kept {
+				t.Fatalf("version 1 kept %t, want %t: %+v", v1 != nil, tc.kept, p.Latest("e"))
+			}
+			if v1 != nil && !tc.again && v1.Reason != "no traffic in the window" {
+				t.Fatalf("version 1: %+v", v1)
+			}
+		})
+	}
+}
+
+// failingTasks fails (not with NotFound) for the versions in fail.
+type failingTasks struct {
+	taskMap
+	fail map[int64]error
+}
+
+func (f failingTasks) Signature(ctx context.Context, endpoint, model string, version int64) (modelrt.Signature, error) {
+	if err := f.fail[version]; err != nil {
+		return modelrt.Signature{}, err
+	}
+	return f.taskMap.Signature(ctx, endpoint, model, version)
+}
+
+// A version that fails is logged and says so; the others are measured,
+// recorded and fed as usual, and the failed one is measured once it no
+// longer fails.
+func TestPerformanceVersionErrorKeepsOthers(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(5, 6))
+	log := &memLog{}
+	t0 := int64(1_700_000_000_000)
+	binaryStream(log, rng, "a", t0, 50, 0.2, 0)
+	binaryStream(log, rng, "b", t0, 40, 0.2, 0)
+	log.mu.Lock()
+	for i := range log.rows {
+		if log.rows[i].RequestID[0] == 'b' {
+			log.rows[i].Version = 2
+		}
+	}
+	log.mu.Unlock()
+	tasks := failingTasks{taskMap: taskMap{"e/m/1": {Task: modelrt.Binary, Outputs: 1}, "e/m/2": {Task: modelrt.Binary, Outputs: 1}},
+		fail: map[int64]error{2: errors.New("runtime unreachable")}}
+	store := &memStore{}
+	var logs strings.Builder
+	p := &Performance{Log: log, Store: store, Endpoints: fixedEndpoints{"e"}, Tasks: tasks,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Now:    func() time.Time { return time.UnixMilli(t0 + 100_000) }}
+	points, err := p.Check(ctx, "e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := find(t, points, SeriesAccuracy, map[string]string{"version": "1"}); !ok || len(store.points) != len(points) {
+		t.Fatalf("version 1 not recorded: %d points, %d stored", len(points), len(store.points))
+	}
+	if _, ok := find(t, points, SeriesAccuracy, map[string]string{"version": "2"}); ok {
+		t.Fatal("version 2 recorded")
+	}
+	latest := p.Latest("e")
+	if len(latest) != 2 || latest[0].State != StateOK || latest[0].Detectors[0].Rows != 50 {
+		t.Fatalf("version 1: %+v", latest)
+	}
+	if v := latest[1]; v.State != StateError || !strings.Contains(v.Reason, "runtime unreachable") || v.Rows != 40 {
+		t.Fatalf("version 2: %+v", v)
+	}
+	if !strings.Contains(logs.String(), "runtime unreachable") {
+		t.Fatalf("not logged: %s", logs.String())
+	}
+	// It recovers; version 1's rows are not fed again.
+	delete(tasks.fail, 2)
+	points, err = p.Check(ctx, "e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := find(t, points, SeriesAccuracy, map[string]string{"version": "2"}); !ok {
+		t.Fatal("version 2 not recorded once it no longer fails")
+	}
+	latest = p.Latest("e")
+	if latest[0].Detectors[0].Rows != 50 || latest[1].State != StateOK || latest[1].Detectors[0].Rows != 40 {
+		t.Fatalf("%+v", latest)
+	}
+}
+
+// lockProbe calls probe (which takes p.mu) from Tasks and the store, and
+// says whether it waited: Check must hold no lock while it calls them.
+type lockProbe struct {
+	taskMap
+	memStore
+	probe   func()
+	blocked chan string
+}
+
+func (l *lockProbe) try(what string) {
+	done := make(chan struct{}, 1) // close is the test's float comparison here
+	go func() {
+		l.probe()
+		done <- struct{}{}
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		l.blocked <- what
+	}
+}
+
+func (l *lockProbe) Signature(ctx context.Context, endpoint, model string, version int64) (modelrt.Signature, error) {
+	l.try("Tasks.Signature")
+	return l.taskMap.Signature(ctx, endpoint, model, version)
+}
+
+func (l *lockProbe) AppendPoints(ctx context.Context, p []Point) error {
+	l.try("Store.AppendPoints")
+	return l.memStore.AppendPoints(ctx, p)
+}
+
+func TestPerformanceCallsOutsideTheLock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	log := &memLog{}
+	t0 := int64(1_700_000_000_000)
+	binaryStream(log, rng, "a", t0, 20, 0.2, 0)
+	probe := &lockProbe{taskMap: taskMap{"e/m/1": {Task: modelrt.Binary, Outputs: 1}}, blocked: make(chan string, 2)}
+	p := &Performance{Log: log, Store: probe, Endpoints: fixedEndpoints{"e"}, Tasks: probe,
+		Now: func() time.Time { return time.UnixMilli(t0 + 100_000) }}
+	probe.probe = func() { p.Latest("e") }
+	if _, err := p.Check(context.Background(), "e"); err != nil {
+		t.Fatal(err)
+	}
+	for len(probe.blocked) > 0 {
+		t.Errorf("%s is called under the lock", <-probe.blocked)
+	}
+	if len(probe.points) == 0 {
+		t.Fatal("nothing recorded")
+	}
+}
+
+// A regression's error that overflows is not a number Page-Hinkley can
+// read: the row is invalid, neither measured nor fed.
+func TestPerformanceRegressionNonFiniteError(t *testing.T) {
+	log := &memLog{}
+	t0 := int64(1_700_000_000_000)
+	for i, tc := range []struct{ pred, truth float64 }{{10, 11}, {-1e308, 1e308}, {1e308, -1e308}, {3, 3}} {
+		log.add(predlog.Logged{Record: predlog.Record{RequestID: fmt.Sprintf("r%d", i), Endpoint: "e", Model: "m",
+			Version: 1, Time: t0 + int64(i), Rows: 1, Outputs: 1, Predictions: []float64{tc.pred}},
+			Truth: []float64{tc.truth}, FeedbackTime: t0 + int64(i)})
+	}
+	p := &Performance{Log: log, Store: &memStore{}, Endpoints: fixedEndpoints{"e"},
+		Tasks: taskMap{"e/m/1": {Task: modelrt.Regression, Outputs: 1}},
+		Now:   func() time.Time { return time.UnixMilli(t0 + 1000) }}
+	points, err := p.Check(context.Background(), "e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := p.Latest("e")[0]
+	if v.LabelledRows != 2 || v.InvalidLabels != 2 || !strings.Contains(v.InvalidReason, "not a finite number") || v.Detectors[0].Rows != 2 {
+		t.Fatalf("%+v", v)
+	}
+	if mae, ok := find(t, points, SeriesMAE, nil); !ok || mae != 0.5 {
+		t.Fatalf("mae %v %t", mae, ok)
 	}
 }

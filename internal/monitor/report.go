@@ -49,7 +49,10 @@ func (d *Drift) Report(ctx context.Context, endpoint string, from, to time.Time)
 		Settings: report.Settings{StatTest: ev.settings.StatTest, Threshold: ev.settings.Threshold,
 			DriftShare: ev.settings.DriftShare, WindowRows: ev.settings.WindowRows},
 		FeaturesMissingInReference: nonNil(ev.missingInRef), ReferenceColumnsNotServed: nonNil(ev.notServed),
-		Versions: []report.VersionDrift{},
+		FeaturesNotTested: []report.NotTested{}, Versions: []report.VersionDrift{},
+	}
+	for _, n := range ev.notTested {
+		r.FeaturesNotTested = append(r.FeaturesNotTested, report.NotTested{Name: n.name, Reason: n.reason})
 	}
 	if ev.settings.Window > 0 {
 		r.Settings.Window = ev.settings.Window.String()
@@ -63,33 +66,47 @@ func (d *Drift) Report(ctx context.Context, endpoint string, from, to time.Time)
 		}
 		r.Versions = append(r.Versions, rv)
 	}
-	over := func(series string, labels map[string]string) ([]report.TimePoint, error) {
-		points, err := d.Store.QueryPoints(ctx, Query{Series: series, Labels: labels, From: r.OverTime.From, To: r.OverTime.To, Limit: MaxQueryPoints})
+	// Each series is read once (the features' scores grouped by their
+	// label), its newest points when the range holds more than a query
+	// answers, and thinned per feature.
+	over := func(series string) (map[string][]report.TimePoint, error) {
+		points, err := d.Store.QueryPoints(ctx, Query{Series: series, Labels: map[string]string{"endpoint": endpoint},
+			From: r.OverTime.From, To: r.OverTime.To, Limit: MaxQueryPoints, Newest: true})
 		if err != nil {
 			return nil, err
 		}
-		out := make([]report.TimePoint, 0, len(points))
+		out := map[string][]report.TimePoint{}
 		for _, p := range points {
-			out = append(out, report.TimePoint{Time: p.Time, Value: p.Value, Test: p.Labels["test"]})
+			f := p.Labels["feature"]
+			out[f] = append(out[f], report.TimePoint{Time: p.Time, Value: p.Value, Test: p.Labels["test"]})
 		}
-		return report.Thin(out, MaxReportPoints), nil
+		for f, ps := range out {
+			out[f] = report.Thin(ps, MaxReportPoints)
+		}
+		return out, nil
 	}
-	if r.DriftShareOverTime, err = over(SeriesDriftShare, map[string]string{"endpoint": endpoint}); err != nil {
+	shares, err := over(SeriesDriftShare)
+	if err != nil {
+		return report.Report{}, err
+	}
+	r.DriftShareOverTime = nonNilPoints(shares[""])
+	scores, err := over(SeriesFeatureScore)
+	if err != nil {
 		return report.Report{}, err
 	}
 	for _, c := range ev.features {
 		col := reportColumn(c)
-		if col.OverTime, err = over(SeriesFeatureScore, map[string]string{"endpoint": endpoint, "feature": c.name}); err != nil {
-			return report.Report{}, err
-		}
+		col.OverTime = nonNilPoints(scores[c.name])
 		r.Features = append(r.Features, col)
 	}
 	switch {
 	case ev.prediction != nil:
 		col := reportColumn(*ev.prediction)
-		if col.OverTime, err = over(SeriesPredictionScore, map[string]string{"endpoint": endpoint}); err != nil {
+		pred, err := over(SeriesPredictionScore)
+		if err != nil {
 			return report.Report{}, err
 		}
+		col.OverTime = nonNilPoints(pred[""])
 		r.Prediction = &col
 	case ev.predErr != nil:
 		r.PredictionError = ev.predErr.Error()
@@ -116,6 +133,14 @@ func reportColumn(c columnDrift) report.Column {
 		col.Histogram = report.NumericHistogram(c.ref, c.cur, report.DefaultBins)
 	}
 	return col
+}
+
+// nonNilPoints is ps, or an empty list (JSON [] rather than null).
+func nonNilPoints(ps []report.TimePoint) []report.TimePoint {
+	if ps == nil {
+		return []report.TimePoint{}
+	}
+	return ps
 }
 
 // nonNil is xs, or an empty list (JSON [] rather than null).

@@ -27,12 +27,16 @@ type Point struct {
 }
 
 // Query selects points of one series whose labels include Labels, with
-// Time in [From, To) (0: open), oldest first, at most Limit.
+// Time in [From, To) (0: open), oldest first, at most Limit (0:
+// MaxQueryPoints).
 type Query struct {
 	Series   string
 	Labels   map[string]string
 	From, To int64
 	Limit    int
+	// Newest selects the newest Limit points rather than the oldest,
+	// still returned oldest first.
+	Newest bool
 }
 
 // Store keeps points.

@@ -122,6 +122,10 @@ func (s DriftSettings) Validate() error {
 	if s.StatTest != "" && drift.Test(s.StatTest).IsPValue() && s.Threshold > 1 {
 		return errdefs.InvalidArgument("Invalid value '%v' for parameter 'threshold': %s compares a p-value, use a threshold in (0, 1].", s.Threshold, s.StatTest)
 	}
+	if s.StatTest == "" && s.Threshold > 1 {
+		// Above 1, every p-value test drifts every feature.
+		return errdefs.InvalidArgument("Invalid value '%v' for parameter 'threshold': Evidently's default selection compares p-values (ks, chisquare, z) for references of up to 1,000 rows, so the threshold must be in (0, 1]; or choose a distance test (stattest wasserstein, jensenshannon or psi).", s.Threshold)
+	}
 	if math.IsNaN(s.DriftShare) || s.DriftShare < 0 || s.DriftShare > 1 {
 		return errdefs.InvalidArgument("Invalid value '%v' for parameter 'drift_share': use a share in (0, 1] (0 or absent is %v).", s.DriftShare, drift.DefaultDriftShare)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -293,6 +294,11 @@ func TestDriftSettingsValidate(t *testing.T) {
 		{monitor.DriftSettings{StatTest: "mannw"}, "'stattest'"},
 		{monitor.DriftSettings{Threshold: -1}, "'threshold'"},
 		{monitor.DriftSettings{StatTest: "ks", Threshold: 2}, "'threshold'"},
+		// The default selection compares p-values for small references.
+		{monitor.DriftSettings{Threshold: 1}, ""},
+		{monitor.DriftSettings{Threshold: 1.5}, "the threshold must be in (0, 1]"},
+		{monitor.DriftSettings{StatTest: "wasserstein", Threshold: 1.5}, ""},
+		{monitor.DriftSettings{StatTest: "psi", Threshold: 2}, ""},
 		{monitor.DriftSettings{DriftShare: 1.01}, "'drift_share'"},
 		{monitor.DriftSettings{DriftShare: -0.5}, "'drift_share'"},
 		{monitor.DriftSettings{WindowRows: monitor.MaxWindowRows + 1}, "'window_rows'"},
@@ -317,5 +323,33 @@ func TestDriftSettingsValidate(t *testing.T) {
 	eff := monitor.DriftSettings{StatTest: "ks"}.Effective()
 	if eff.Threshold != 0.05 || eff.DriftShare != 0.5 || eff.WindowRows != monitor.DefaultWindowRows {
 		t.Errorf("effective %+v", eff)
+	}
+}
+
+// A feature without a finite value on one side is not tested, and the
+// report says so rather than dropping it silently.
+func TestDriftReportFeaturesNotTested(t *testing.T) {
+	ctx := context.Background()
+	e := newDriftEnv(t, 400, 300, 1.5, 1)
+	for i := range e.logged {
+		e.logged[i].Inputs[1] = math.NaN() // b is never logged
+	}
+	r, err := e.d.Report(ctx, "ep", time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []report.NotTested{{Name: "b", Reason: "not enough data: no finite value in the window"}}
+	if len(r.Features) != 1 || r.Features[0].Name != "a" || !slices.Equal(r.FeaturesNotTested, want) {
+		t.Fatalf("features %d, not tested %+v", len(r.Features), r.FeaturesNotTested)
+	}
+	if page, err := report.HTML(r); err != nil || !strings.Contains(string(page), "b (not enough data: no finite value in the window)") {
+		t.Fatalf("html: %v", err)
+	}
+	e.relog()
+	e.logged = e.logged[:0]
+	newer := newDriftEnv(t, 400, 300, 1.5, 1)
+	e.logged = newer.logged
+	if r, err = e.d.Report(ctx, "ep", time.Time{}, time.Time{}); err != nil || r.FeaturesNotTested == nil || len(r.FeaturesNotTested) != 0 {
+		t.Fatalf("all tested: %+v %v", r.FeaturesNotTested, err)
 	}
 }

@@ -50,11 +50,13 @@ type page struct {
 	PredError    string
 	Features     []columnView
 	// Settings summarises the drift settings; Missing and NotServed are
-	// the unmatched columns; Versions the per-version drift.
+	// the unmatched columns, NotTested the features without enough data;
+	// Versions the per-version drift.
 	Settings  string
 	Window    string
 	Missing   []string
 	NotServed []string
+	NotTested []NotTested
 	Versions  []versionView
 }
 
@@ -149,7 +151,7 @@ func newPage(r Report) page {
 	} else {
 		p.Window = fmt.Sprintf("the latest %d logged rows", r.Settings.WindowRows)
 	}
-	p.Missing, p.NotServed = r.FeaturesMissingInReference, r.ReferenceColumnsNotServed
+	p.Missing, p.NotServed, p.NotTested = r.FeaturesMissingInReference, r.ReferenceColumnsNotServed, r.FeaturesNotTested
 	for _, v := range r.Versions {
 		vv := versionView{Model: v.Model, Version: v.Version, Rows: v.Rows, DriftShare: fmtNum(v.DriftShare), DatasetDrift: v.DatasetDrift}
 		for _, c := range v.Features {

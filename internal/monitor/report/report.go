@@ -44,6 +44,10 @@ type Report struct {
 	// column the model does not read).
 	FeaturesMissingInReference []string `json:"features_missing_in_reference"`
 	ReferenceColumnsNotServed  []string `json:"reference_columns_not_served"`
+	// FeaturesNotTested are features of both the reference and the window
+	// left out of the comparison, with the reason (no finite value on one
+	// side: not enough data).
+	FeaturesNotTested []NotTested `json:"features_not_tested"`
 	// Versions is the drift of each model version's rows when the window
 	// holds several versions (a canary or an A/B test); empty otherwise.
 	// A version with too few rows is left out.
@@ -84,6 +88,12 @@ type VersionColumn struct {
 	Threshold float64  `json:"threshold"`
 	Drifted   bool     `json:"drifted"`
 	NCur      int      `json:"n_cur"`
+}
+
+// NotTested is a feature left out of the comparison, and why.
+type NotTested struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // Reference is the dataset version the traffic is compared with.
@@ -177,7 +187,7 @@ func NumericHistogram(ref, cur []float64, bins int) Histogram {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, xs := range [][]float64{ref, cur} {
 		for _, x := range xs {
-			if finite(x) {
+			if IsFinite(x) {
 				lo, hi = math.Min(lo, x), math.Max(hi, x)
 			}
 		}
@@ -199,7 +209,7 @@ func NumericHistogram(ref, cur []float64, bins int) Histogram {
 		c := make([]int, bins)
 		missing := 0
 		for _, x := range xs {
-			if !finite(x) {
+			if !IsFinite(x) {
 				missing++
 				continue
 			}
@@ -244,14 +254,14 @@ func CategoricalHistogram(ref, cur []float64) Histogram {
 		return c
 	}
 	for _, x := range ref {
-		if !finite(x) {
+		if !IsFinite(x) {
 			h.ReferenceMissing++
 			continue
 		}
 		get(x).ref++
 	}
 	for _, x := range cur {
-		if !finite(x) {
+		if !IsFinite(x) {
 			h.CurrentMissing++
 			continue
 		}
@@ -286,6 +296,9 @@ func Thin(points []TimePoint, n int) []TimePoint {
 	if n <= 0 || len(points) <= n {
 		return points
 	}
+	if n == 1 {
+		return points[len(points)-1:]
+	}
 	out := make([]TimePoint, 0, n)
 	step := float64(len(points)-1) / float64(n-1)
 	for i := range n {
@@ -297,10 +310,11 @@ func Thin(points []TimePoint, n int) []TimePoint {
 // Finite returns &x, or nil when x is NaN or ±Inf (JSON has no words for
 // them).
 func Finite(x float64) *float64 {
-	if !finite(x) {
+	if !IsFinite(x) {
 		return nil
 	}
 	return &x
 }
 
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+// IsFinite says whether x is neither NaN nor ±Inf.
+func IsFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

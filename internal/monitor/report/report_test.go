@@ -60,6 +60,12 @@ func TestThin(t *testing.T) {
 	if len(Thin(ps[:3], 500)) != 3 {
 		t.Fatal("short series thinned")
 	}
+	for _, n := range []int{1, 2, 3} {
+		th := Thin(ps, n)
+		if len(th) != n || th[n-1].Time != 999 || (n > 1 && th[0].Time != 0) {
+			t.Errorf("thinned to %d: %v", n, th)
+		}
+	}
 }
 
 // Every string of the report is escaped: the only tags of the page are

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/ferry-ml/ferry/internal/monitor"
 	"github.com/ferry-ml/ferry/internal/store/postgres"
 	"github.com/ferry-ml/ferry/internal/store/storetest"
 )
@@ -47,6 +48,18 @@ func TestDatasetConformance(t *testing.T) {
 func TestMonitorConformance(t *testing.T) {
 	base := dsn(t)
 	storetest.RunMonitor(t, func(t *testing.T) storetest.MonitorStore {
+		s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestMonitorPointsConformance(t *testing.T) {
+	base := dsn(t)
+	storetest.RunMonitorPoints(t, func(t *testing.T) monitor.Store {
 		s, err := postgres.Open(context.Background(), freshSchema(t, base), 8)
 		if err != nil {
 			t.Fatal(err)

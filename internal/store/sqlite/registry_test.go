@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ferry-ml/ferry/internal/monitor"
 	"github.com/ferry-ml/ferry/internal/store/sqlite"
 	"github.com/ferry-ml/ferry/internal/store/storetest"
 )
@@ -44,6 +45,17 @@ func TestDatasetConformance(t *testing.T) {
 
 func TestMonitorConformance(t *testing.T) {
 	storetest.RunMonitor(t, func(t *testing.T) storetest.MonitorStore {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestMonitorPointsConformance(t *testing.T) {
+	storetest.RunMonitorPoints(t, func(t *testing.T) monitor.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), sqlite.Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/monitor"
@@ -32,7 +33,8 @@ func (s *Store) AppendPoints(ctx context.Context, points []monitor.Point) error 
 }
 
 // QueryPoints implements monitor.Store: the label filter is applied to
-// the decoded labels (a point matches when it carries every label).
+// the decoded labels (a point matches when it carries every label). The
+// newest points (q.Newest) are read newest first and returned reversed.
 func (s *Store) QueryPoints(ctx context.Context, q monitor.Query) ([]monitor.Point, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
@@ -45,10 +47,14 @@ func (s *Store) QueryPoints(ctx context.Context, q monitor.Query) ([]monitor.Poi
 	if to == 0 {
 		to = math.MaxInt64
 	}
+	order := `ORDER BY time, labels`
+	if q.Newest {
+		order = `ORDER BY time DESC, labels DESC`
+	}
 	var out []monitor.Point
 	err := s.read(ctx, func(t tx) error {
 		rows, err := t.query(ctx, `SELECT labels, time, value FROM monitor_points WHERE series = ? AND time >= ? AND time < ?
-			ORDER BY time, labels`, q.Series, q.From, to)
+			`+order, q.Series, q.From, to)
 		if err != nil {
 			return err
 		}
@@ -74,7 +80,13 @@ func (s *Store) QueryPoints(ctx context.Context, q monitor.Query) ([]monitor.Poi
 		}
 		return rows.Err()
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if q.Newest {
+		slices.Reverse(out)
+	}
+	return out, nil
 }
 
 // DeletePointsBefore implements monitor.Store.
