@@ -193,17 +193,6 @@ func (e *Engine) AddSilence(s Silence) error {
 	return nil
 }
 
-// RemoveSilence deletes a silence.
-func (e *Engine) RemoveSilence(id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, ok := e.silences[id]; !ok {
-		return errdefs.NotFound("silence %s not found", id)
-	}
-	delete(e.silences, id)
-	return nil
-}
-
 // Silences lists the silences, expired ones included, by ID.
 func (e *Engine) Silences() []Silence {
 	e.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -239,17 +240,34 @@ func (s *alerting) AddSilence(ctx context.Context, sl alert.Silence) error {
 	return nil
 }
 
-// RemoveSilence implements v1.Alerts.
-func (s *alerting) RemoveSilence(ctx context.Context, id string) error {
+// ExpireSilence implements v1.Alerts: the silence ends now, as
+// Alertmanager expires one — it stays listed, expired, until
+// monitor_retention prunes it. An expired one is left as it is.
+func (s *alerting) ExpireSilence(ctx context.Context, id string) error {
 	s.ops.Lock()
 	defer s.ops.Unlock()
-	if err := s.a.store.DeleteSilence(ctx, id); err != nil {
+	all, err := s.a.store.ListSilences(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(all, func(x alert.Silence) bool { return x.ID == id })
+	if i < 0 {
+		return errdefs.NotFound("Silence '%s' does not exist.", id)
+	}
+	sl := all[i]
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if !sl.EndsAt.After(now) {
+		return nil
+	}
+	sl.EndsAt = now
+	if !sl.StartsAt.Before(now) { // a pending one: it never started
+		sl.StartsAt = now.Add(-time.Millisecond)
+	}
+	if err := s.a.store.PutSilence(ctx, sl); err != nil {
 		return err
 	}
 	if e := s.engine(); e != nil {
-		if err := e.RemoveSilence(id); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-			return err
-		}
+		return e.AddSilence(sl)
 	}
 	return nil
 }

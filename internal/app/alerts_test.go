@@ -81,9 +81,19 @@ func TestAlertSilencesAPI(t *testing.T) {
 	if len(s.received()) != 0 {
 		t.Fatalf("%d webhook calls under a silence", len(s.received()))
 	}
+	// Expiring it (Alertmanager's DELETE) ends it now; it stays listed.
 	mustOK(t, call(t, s.srv, "DELETE", "/api/v1/alerts/silences/"+id, nil))
-	if r := call(t, s.srv, "DELETE", "/api/v1/alerts/silences/"+id, nil); r.status != 404 {
-		t.Fatalf("second delete: %d", r.status)
+	mustOK(t, call(t, s.srv, "DELETE", "/api/v1/alerts/silences/"+id, nil)) // already expired: nothing to do
+	if r := call(t, s.srv, "DELETE", "/api/v1/alerts/silences/nope", nil); r.status != 404 {
+		t.Fatalf("unknown silence: %d", r.status)
+	}
+	if r := call(t, s.srv, "POST", "/api/v1/alerts/silences", map[string]any{"id": "nope",
+		"matchers": []any{map[string]any{"name": "endpoint", "value": "cancer"}}, "duration": "1h"}); r.status != 404 {
+		t.Fatalf("update of an unknown silence: %d", r.status)
+	}
+	sl = mustOK(t, call(t, s.srv, "GET", "/api/v1/alerts/silences", nil))["silences"].([]any)
+	if len(sl) != 1 || sl[0].(map[string]any)["state"] != "expired" {
+		t.Fatalf("silences after expiry: %v", sl)
 	}
 	traffic()
 	tick(time.Now())

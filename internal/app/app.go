@@ -249,14 +249,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.cfg.MonitorInterval > 0 {
 		go a.runMonitor(ctx)
 	}
-	// Monitored points and the alert history are kept monitor_retention.
+	// Monitored points, the alert history and ended silences are kept
+	// monitor_retention.
 	prune := func(ctx context.Context, before int64) (int64, error) {
 		n, err := a.store.DeletePointsBefore(ctx, before)
 		if err != nil {
 			return n, err
 		}
 		m, err := a.store.DeleteAlertEventsBefore(ctx, before)
-		return n + m, err
+		if err != nil {
+			return n + m, err
+		}
+		k, err := a.store.DeleteSilencesEndedBefore(ctx, before)
+		return n + m + k, err
 	}
 	go monitor.Retention(ctx, prune, a.cfg.MonitorRetention, time.Hour, time.Now, func(n int64, err error) {
 		if err != nil {

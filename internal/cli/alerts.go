@@ -106,8 +106,10 @@ Flags:
 
 const silenceExpireUsage = `Usage: ferry alerts silence expire ID...
 
-End the silences with these ids now (they are removed); the alerts they held
-back notify at the next evaluation. Stops at the first id that fails.
+End the silences with these ids now (they stay listed, expired, until
+monitor_retention prunes them: 'silence list --expired'); the alerts they held
+back notify at the next evaluation. An expired silence is left as it is.
+Stops at the first id that fails.
 `
 
 type alertItem struct {

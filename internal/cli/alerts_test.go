@@ -198,11 +198,14 @@ func TestAlerts(t *testing.T) {
 	if stdout, stderr, code := ferry("alerts", "silence", "list"); code != 0 || stdout != "" || stderr != "no pending or active silences\n" {
 		t.Fatalf("list after expire: %d %q %q", code, stdout, stderr)
 	}
+	if out := ok("alerts", "silence", "list", "--expired", "-q"); !strings.Contains(out, id) || !strings.Contains(out, id2) {
+		t.Fatalf("expired silences stay listed: %q", out)
+	}
 
 	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	checkErrors(t, url, []errorCase{
-		{name: "unknown silence", args: []string{"alerts", "silence", "expire", id}, code: 1,
-			stderr: []string{"ferry: RESOURCE_DOES_NOT_EXIST: Silence '" + id + "' does not exist."}},
+		{name: "unknown silence", args: []string{"alerts", "silence", "expire", "f00d"}, code: 1,
+			stderr: []string{"ferry: RESOURCE_DOES_NOT_EXIST: Silence 'f00d' does not exist."}},
 		{name: "regex matcher", args: []string{"alerts", "silence", "add", "endpoint=~fra.*"}, code: 2,
 			stderr: []string{"regex matchers (=~) are not supported", "equality only", "Usage: ferry alerts silence add"}},
 		{name: "negative matcher", args: []string{"alerts", "silence", "add", "endpoint!=fraud"}, code: 2, stderr: []string{"negative matchers (!=)"}},

@@ -33,7 +33,7 @@ type Alerts interface {
 	History(ctx context.Context, q alert.HistoryQuery) ([]alert.Event, error)
 	Silences(ctx context.Context) ([]alert.Silence, error)
 	AddSilence(ctx context.Context, s alert.Silence) error
-	RemoveSilence(ctx context.Context, id string) error
+	ExpireSilence(ctx context.Context, id string) error
 }
 
 func (s *Server) alertsOrUnavailable() (Alerts, error) {
@@ -376,14 +376,15 @@ func (s *Server) postSilence(r *http.Request) (any, error) {
 	return map[string]any{"silenceID": sl.ID, "silence": viewSilence(sl, now)}, nil
 }
 
-// deleteSilence answers DELETE /api/v1/alerts/silences/{id}.
+// deleteSilence answers DELETE /api/v1/alerts/silences/{id}: the
+// silence expires now (it stays listed, expired), as Alertmanager's.
 func (s *Server) deleteSilence(r *http.Request) (any, error) {
 	a, err := s.alertsOrUnavailable()
 	if err != nil {
 		return nil, err
 	}
 	id := r.PathValue("id")
-	if err := a.RemoveSilence(r.Context(), id); err != nil {
+	if err := a.ExpireSilence(r.Context(), id); err != nil {
 		return nil, err
 	}
 	audit.Note(r.Context(), audit.Change{Action: "alert.expire_silence", Resource: "silences:/" + id})

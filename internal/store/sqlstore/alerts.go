@@ -128,18 +128,19 @@ func (s *Store) PutSilence(ctx context.Context, sl alert.Silence) error {
 	})
 }
 
-// DeleteSilence removes a silence (ErrNotFound when there is none).
-func (s *Store) DeleteSilence(ctx context.Context, id string) error {
-	return s.write(ctx, func(t tx) error {
-		res, err := t.exec(ctx, `DELETE FROM alert_silences WHERE id = ?`, id)
+// DeleteSilencesEndedBefore removes the silences that ended before t
+// (Unix ms) and says how many.
+func (s *Store) DeleteSilencesEndedBefore(ctx context.Context, t int64) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx tx) error {
+		res, err := tx.exec(ctx, `DELETE FROM alert_silences WHERE ends_at < ?`, t)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errdefs.NotFound("Silence '%s' does not exist.", id)
-		}
+		n, _ = res.RowsAffected()
 		return nil
 	})
+	return n, err
 }
 
 // ListSilences returns the kept silences by id.

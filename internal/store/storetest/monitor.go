@@ -18,12 +18,12 @@ type MonitorStore interface {
 	alert.History
 	alert.HistoryReader
 	PutSilence(ctx context.Context, s alert.Silence) error
-	DeleteSilence(ctx context.Context, id string) error
 	ListSilences(ctx context.Context) ([]alert.Silence, error)
 	GetAlertRules(ctx context.Context) (alert.RulesDocument, bool, error)
 	PutAlertRules(ctx context.Context, r alert.RulesDocument) error
 	DeleteAlertRules(ctx context.Context) error
 	DeleteAlertEventsBefore(ctx context.Context, t int64) (int64, error)
+	DeleteSilencesEndedBefore(ctx context.Context, t int64) (int64, error)
 }
 
 // RunMonitor runs the monitored-series conformance suite.
@@ -130,8 +130,16 @@ func runAlertHistory(t *testing.T, s MonitorStore) {
 	if len(got) != 1 || !reflect.DeepEqual(got[0], sl) {
 		t.Fatalf("silences: %+v, want %+v", got, sl)
 	}
-	must(t, s.DeleteSilence(ctx, "s1"))
-	wantErr(t, s.DeleteSilence(ctx, "s1"), errdefs.ErrNotFound)
+	// Retention: a silence that ended before the cut goes.
+	if n, err := s.DeleteSilencesEndedBefore(ctx, t0.Add(time.Hour).UnixMilli()); err != nil || n != 0 {
+		t.Fatalf("pruned %d silences ending at the cut: %v", n, err)
+	}
+	if n, err := s.DeleteSilencesEndedBefore(ctx, t0.Add(time.Hour+time.Millisecond).UnixMilli()); err != nil || n != 1 {
+		t.Fatalf("pruned %d ended silences: %v", n, err)
+	}
+	if got, _ := s.ListSilences(ctx); len(got) != 0 {
+		t.Fatalf("silences after retention: %+v", got)
+	}
 
 	if _, ok, err := s.GetAlertRules(ctx); ok || err != nil {
 		t.Fatalf("rules before any: %v %v", ok, err)
