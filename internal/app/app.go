@@ -66,6 +66,7 @@ type App struct {
 	drift      *monitor.Drift
 	perf       *monitor.Performance
 	alerts     *alerting
+	tick       *lastTick // the last monitor tick's points, for /metrics
 	handler    http.Handler
 }
 
@@ -147,6 +148,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		OnAdded: func(ctx context.Context, v dataset.Version) { a.scheduler.DatasetAdded(ctx, v.Name) },
 	}
 	a.alerts = &alerting{a: a, file: cfg.AlertRules}
+	a.tick = &lastTick{alerts: a.alerts}
 	if err := a.alerts.open(ctx); err != nil {
 		a.Close()
 		return nil, err

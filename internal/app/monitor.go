@@ -128,6 +128,7 @@ func (a *App) MonitorTick(ctx context.Context, now time.Time) error {
 	points = append(points, perf...)
 	a.log.Debug("monitor tick", "points", len(points), "drift_ms", t1.Sub(t0).Milliseconds(),
 		"performance_ms", time.Since(t1).Milliseconds())
+	a.tick.set(points)
 	e := a.alerts.engine()
 	if e == nil {
 		return nil

@@ -110,6 +110,21 @@ func TestDriftAlert(t *testing.T) {
 	if len(calls) != 1 || calls[0]["status"] != "firing" || !strings.Contains(fmt.Sprint(calls[0]["commonAnnotations"]), "cancer drifted") {
 		t.Fatalf("webhook calls: %v", calls)
 	}
+	// /metrics exports the last tick's points and the alerts, for a team
+	// that scrapes Ferry with its own Prometheus.
+	metrics := get(t, s.srv.URL+"/metrics")
+	last := pts[len(pts)-1].(map[string]any)["value"].(float64)
+	for _, want := range []string{
+		"ferry_monitor_drift_share{endpoint=\"cancer\"} " + strconv.FormatFloat(last, 'g', -1, 64),
+		"ferry_monitor_dataset_drift{endpoint=\"cancer\"} 1",
+		"ferry_monitor_requests_per_second{endpoint=\"cancer\"} ",
+		"ferry_monitor_feature_drift{endpoint=\"cancer\",feature=\"f0\"} ",
+		"ferry_alerts{rule=\"data-drift\",state=\"firing\"} 1",
+	} {
+		if !strings.Contains(metrics, "\n"+want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }
 
 // The drift of the served model's predictions is recorded next to the

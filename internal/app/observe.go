@@ -41,6 +41,9 @@ func (a *App) registerMetrics(r *middleware.Router) (*apiinference.Metrics, erro
 			return nil, err
 		}
 	}
+	if err := reg.Register(a.tick); err != nil {
+		return nil, err
+	}
 	m, err := apiinference.NewMetrics(reg, a.serving)
 	if err != nil {
 		return nil, err
