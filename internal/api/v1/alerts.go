@@ -4,15 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"io"
 	"maps"
 	"math"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ferry-ml/ferry/internal/alert"
@@ -100,21 +96,9 @@ func (s *Server) putAlertRules(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := io.ReadAll(r.Body)
+	doc, err := yamlDocument(r, "document", "YAML rules")
 	if err != nil {
 		return nil, err
-	}
-	doc := string(raw)
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
-		var body struct {
-			Document *string `json:"document"`
-		}
-		dec := json.NewDecoder(strings.NewReader(doc))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&body); err != nil || body.Document == nil {
-			return nil, errdefs.InvalidArgument("Expected {\"document\": \"<YAML rules>\"} or a YAML body.")
-		}
-		doc = *body.Document
 	}
 	if err := a.PutRules(r.Context(), doc); err != nil {
 		return nil, err

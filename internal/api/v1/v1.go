@@ -6,6 +6,7 @@
 package v1
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -381,24 +382,30 @@ func (s *Server) getModelPolicy(r *http.Request) (any, error) {
 	return map[string]any{"name": name, "policy": doc}, nil
 }
 
+// yamlDocument reads a YAML document sent as the body (any text type) or
+// as JSON {"FIELD": "..."}.
+func yamlDocument(r *http.Request, field, what string) (string, error) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return "", err
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return string(raw), nil
+	}
+	var body map[string]*string
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&body); err != nil || len(body) != 1 || body[field] == nil {
+		return "", errdefs.InvalidArgument("Expected {\"%s\": \"<%s>\"} or a YAML body.", field, what)
+	}
+	return *body[field], nil
+}
+
 // putModelPolicy takes the YAML document as the body (any text type) or
 // as {"policy": "..."} JSON.
 func (s *Server) putModelPolicy(r *http.Request) (any, error) {
-	raw, err := io.ReadAll(r.Body)
+	doc, err := yamlDocument(r, "policy", "YAML document")
 	if err != nil {
 		return nil, err
-	}
-	doc := string(raw)
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
-		var body struct {
-			Policy *string `json:"policy"`
-		}
-		dec := json.NewDecoder(strings.NewReader(doc))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&body); err != nil || body.Policy == nil {
-			return nil, errdefs.InvalidArgument("Expected {\"policy\": \"<YAML document>\"} or a YAML body.")
-		}
-		doc = *body.Policy
 	}
 	if strings.TrimSpace(doc) == "" {
 		return nil, errdefs.InvalidArgument("Empty policy document: use DELETE to remove a model's policy.")
