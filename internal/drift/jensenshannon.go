@@ -3,6 +3,8 @@ package drift
 import (
 	"math"
 	"sort"
+
+	"github.com/ferry-ml/ferry/internal/stats"
 )
 
 // evidentlyHistogramMinUnique is Evidently's switch in get_binned_data: a
@@ -47,7 +49,7 @@ func binnedCounts(a, b []float64, kind ColumnKind) (ca, cb []int, err error) {
 			return nil, nil, err
 		}
 		lo, hi := math.Min(a[0], b[0]), math.Max(a[len(a)-1], b[len(b)-1])
-		edges := histogramEdges(lo, hi, sturgesBins(lo, hi, len(a)+len(b)))
+		edges := stats.HistogramEdges(lo, hi, stats.SturgesBins(lo, hi, len(a)+len(b)))
 		return sortedHistogram(a, edges), sortedHistogram(b, edges), nil
 	}
 	ca, cb = distinctCounts(a, b)
@@ -89,38 +91,6 @@ func relEntr(x, y float64) float64 {
 		return 0
 	}
 	return x * math.Log(x/y)
-}
-
-// sturgesBins is numpy's bin count for bins="sturges" over [lo, hi] with n
-// values: width ptp/(log2(n)+1), count ⌈ptp/width⌉ (1 for an empty range).
-func sturgesBins(lo, hi float64, n int) int {
-	ptp := hi - lo
-	width := ptp / (math.Log2(float64(n)) + 1)
-	if width == 0 {
-		return 1
-	}
-	return int(math.Ceil(ptp / width))
-}
-
-// histogramEdges is numpy.histogram_bin_edges for bins equal-width bins
-// over [lo, hi]: linspace(lo, hi, bins+1), an empty range widened to
-// [lo−0.5, hi+0.5].
-func histogramEdges(lo, hi float64, bins int) []float64 {
-	if lo == hi {
-		lo, hi = lo-0.5, hi+0.5
-	}
-	edges := make([]float64, bins+1)
-	delta := hi - lo
-	step := delta / float64(bins)
-	for i := range bins {
-		if step == 0 {
-			edges[i] = float64(float64(i)/float64(bins)*delta) + lo
-			continue
-		}
-		edges[i] = float64(float64(i)*step) + lo // no fused multiply-add, as numpy
-	}
-	edges[bins] = hi
-	return edges
 }
 
 // sortedHistogram is numpy.histogram(xs, edges)[0] for sorted xs: bin i

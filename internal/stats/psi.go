@@ -67,9 +67,9 @@ func PSI(reference, current []float64, bins int) (float64, error) {
 		return 0, newError(ErrNonFinite, "psi value range [%g, %g] overflows float64; rescale the values", lo, hi)
 	}
 	if bins == 0 {
-		bins = sturgesBins(lo, hi, ref.n+cur.n)
+		bins = SturgesBins(lo, hi, ref.n+cur.n)
 	}
-	edges := histogramEdges(lo, hi, bins)
+	edges := HistogramEdges(lo, hi, bins)
 	counts := make([]int, 2*bins)
 	refCounts, curCounts := counts[:bins], counts[bins:]
 	histogram(reference, edges, refCounts)
@@ -128,10 +128,10 @@ func hasMoreDistinct(xs []float64, limit int) bool {
 	return false
 }
 
-// sturgesBins is numpy's bin count for bins="sturges": the width is
+// SturgesBins is numpy's bin count for bins="sturges": the width is
 // ptp/(log2(n)+1) and the count ⌈ptp/width⌉, both rounded as numpy rounds
 // them (the count can exceed ⌈log2(n)+1⌉ by one through rounding).
-func sturgesBins(lo, hi float64, n int) int {
+func SturgesBins(lo, hi float64, n int) int {
 	ptp := hi - lo
 	width := ptp / (math.Log2(float64(n)) + 1)
 	if width == 0 {
@@ -140,10 +140,10 @@ func sturgesBins(lo, hi float64, n int) int {
 	return int(math.Ceil(ptp / width))
 }
 
-// histogramEdges returns numpy.histogram_bin_edges' edges for bins equal-width
+// HistogramEdges returns numpy.histogram_bin_edges' edges for bins equal-width
 // bins over [lo, hi]: linspace(lo, hi, bins+1), with an empty range widened
 // to [lo−0.5, hi+0.5].
-func histogramEdges(lo, hi float64, bins int) []float64 {
+func HistogramEdges(lo, hi float64, bins int) []float64 {
 	if lo == hi {
 		lo, hi = lo-0.5, hi+0.5
 	}

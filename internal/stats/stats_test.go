@@ -422,15 +422,15 @@ func TestHistogramMatchesNumpyRule(t *testing.T) {
 	}
 	// Sturges on 64 values: log2(64)+1 = 7 bins, except where numpy's
 	// ceil(ptp / (ptp/7)) rounds up (range 0.07 gives 8 in numpy too).
-	if got := sturgesBins(-1, 2, 64); got != 7 {
-		t.Fatalf("sturgesBins(-1, 2, 64) = %d, want 7", got)
+	if got := SturgesBins(-1, 2, 64); got != 7 {
+		t.Fatalf("SturgesBins(-1, 2, 64) = %d, want 7", got)
 	}
-	if got := sturgesBins(0, 0.07, 64); got != 8 {
-		t.Fatalf("sturgesBins(0, 0.07, 64) = %d, want numpy's 8", got)
+	if got := SturgesBins(0, 0.07, 64); got != 8 {
+		t.Fatalf("SturgesBins(0, 0.07, 64) = %d, want numpy's 8", got)
 	}
 	// A constant range is widened by ±0.5, as numpy does.
-	if got := histogramEdges(3, 3, 2); !slices.Equal(got, []float64{2.5, 3, 3.5}) {
-		t.Fatalf("histogramEdges(3, 3, 2) = %v", got)
+	if got := HistogramEdges(3, 3, 2); !slices.Equal(got, []float64{2.5, 3, 3.5}) {
+		t.Fatalf("HistogramEdges(3, 3, 2) = %v", got)
 	}
 }
 
