@@ -191,15 +191,22 @@ func (a *App) Handler() http.Handler { return a.handler }
 // (a signal, say); on error the policy in force stays. The attempt is
 // appended to the audit trail either way.
 func (a *App) ReloadPolicy(ctx context.Context, actor string) error {
+	return a.auditAs(ctx, actor, "reload_policy", governance.GlobalPolicyResource, a.governance.ReloadPolicy)
+}
+
+// auditAs runs f on behalf of actor outside any request and appends the
+// attempt to the audit trail either way: one event per change f noted,
+// or one for the action itself.
+func (a *App) auditAs(ctx context.Context, actor, action, resource string, f func(context.Context) error) error {
 	nctx, notes := audit.WithNotes(ctx, actor)
-	err := a.governance.ReloadPolicy(nctx)
+	err := f(nctx)
 	status := http.StatusOK
 	if err != nil {
 		status = middleware.StatusOf(err)
 	}
-	base := audit.Event{Actor: actor, Action: "reload_policy", Resource: governance.GlobalPolicyResource, Status: status}
+	base := audit.Event{Actor: actor, Action: action, Resource: resource, Status: status}
 	if aerr := a.audit.Append(ctx, audit.RequestEvents(base, notes.Changes())...); aerr != nil {
-		a.log.Error("audit failed", "action", "reload_policy", "error", aerr.Error())
+		a.log.Error("audit failed", "action", action, "error", aerr.Error())
 	}
 	return err
 }

@@ -3,14 +3,9 @@ package app
 import (
 	"context"
 	"io"
-	"maps"
-	"net/http"
-	"slices"
 	"time"
 
 	"github.com/ferry-ml/ferry/internal/alert"
-	"github.com/ferry-ml/ferry/internal/api/middleware"
-	"github.com/ferry-ml/ferry/internal/audit"
 	"github.com/ferry-ml/ferry/internal/dataset"
 	"github.com/ferry-ml/ferry/internal/errdefs"
 	"github.com/ferry-ml/ferry/internal/monitor"
@@ -44,15 +39,6 @@ func (f datasetFiles) OpenCSV(ctx context.Context, name string, version int64) (
 // alert group (a pipeline channel): the registered parameters, overridden
 // by the channel's. The start is in the audit trail, by the alert.
 func (a *App) triggerPipeline(ctx context.Context, req alert.TriggerRequest) (string, error) {
-	ps, err := a.store.ListPipelines(ctx)
-	if err != nil {
-		return "", err
-	}
-	i := slices.IndexFunc(ps, func(p pipeline.Registered) bool { return p.Name == req.Pipeline })
-	if i < 0 {
-		return "", errdefs.NotFound("No registered pipeline named '%s' (ferry pipeline register).", req.Pipeline)
-	}
-	p := ps[i]
 	// Once per firing episode, across restarts too: a run started for the
 	// group since its last resolution is enough.
 	evs, err := a.store.ListAlertEvents(ctx, alert.HistoryQuery{Group: req.Group, Kind: alert.EventNotification, Limit: alert.MaxHistoryLimit})
@@ -64,30 +50,19 @@ func (a *App) triggerPipeline(ctx context.Context, req alert.TriggerRequest) (st
 			break
 		}
 		if e.Target != "" {
-			a.log.Info("pipeline not started again: this firing episode started one", "pipeline", p.Name, "run", e.Target, "group", req.Group)
+			a.log.Info("pipeline not started again: this firing episode started one", "pipeline", req.Pipeline, "run", e.Target, "group", req.Group)
 			return "", nil
 		}
 	}
-	params := maps.Clone(p.Params)
-	if params == nil {
-		params = map[string]string{}
-	}
-	maps.Copy(params, req.Params)
-	actor := "alert:" + req.Rule
-	nctx, notes := audit.WithNotes(ctx, actor)
-	run, err := a.pipelines.Submit(nctx, p.Spec, p.Workdir, params)
-	status := http.StatusOK
-	if err != nil {
-		status = middleware.StatusOf(err)
-	}
-	base := audit.Event{Actor: actor, Action: "alert.trigger_pipeline", Resource: req.Group, Status: status}
-	if aerr := a.audit.Append(ctx, audit.RequestEvents(base, notes.Changes())...); aerr != nil {
-		a.log.Error("audit failed", "action", "alert.trigger_pipeline", "error", aerr.Error())
-	}
+	var run pipeline.RunRecord
+	err = a.auditAs(ctx, "alert:"+req.Rule, "alert.trigger_pipeline", req.Group, func(ctx context.Context) (err error) {
+		run, err = a.scheduler.Start(ctx, req.Pipeline, req.Params)
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
-	a.log.Info("pipeline started by an alert", "pipeline", p.Name, "run", run.ID, "rule", req.Rule, "group", req.Group)
+	a.log.Info("pipeline started by an alert", "pipeline", req.Pipeline, "run", run.ID, "rule", req.Rule, "group", req.Group)
 	return pipeline.RunURI(run.ID), nil
 }
 

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/ferry-ml/ferry/internal/audit"
@@ -115,6 +117,26 @@ func (s *Scheduler) DatasetAdded(ctx context.Context, dataset string) {
 			}
 		}
 	}
+}
+
+// Start submits a run of the registered pipeline name, its registered
+// parameters overridden by params (ErrNotFound when none is registered
+// under that name): what an alert's pipeline channel starts.
+func (s *Scheduler) Start(ctx context.Context, name string, params map[string]string) (RunRecord, error) {
+	ps, err := s.Store.ListPipelines(ctx)
+	if err != nil {
+		return RunRecord{}, err
+	}
+	i := slices.IndexFunc(ps, func(p Registered) bool { return p.Name == name })
+	if i < 0 {
+		return RunRecord{}, errdefs.NotFound("No registered pipeline named '%s' (ferry pipeline register).", name)
+	}
+	given := maps.Clone(ps[i].Params)
+	if given == nil {
+		given = map[string]string{}
+	}
+	maps.Copy(given, params)
+	return s.Queue.Submit(ctx, ps[i].Spec, ps[i].Workdir, given)
 }
 
 func (s *Scheduler) start(ctx context.Context, p Registered, why string) {
