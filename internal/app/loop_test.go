@@ -69,7 +69,9 @@ func TestClosedLoop(t *testing.T) {
 		t.Fatalf("data add: %s", out)
 	}
 	retrain := filepath.Join(ex, "retrain.yaml")
-	fast := []string{"--param", "steps=50,100", "--param", "interval=500ms"}
+	// Fast steps; the latency check relaxed: this test is about the loop,
+	// and one slow request on a loaded machine must not roll it back.
+	fast := []string{"--param", "steps=50,100", "--param", "interval=500ms", "--param", "max_latency_ratio=1000"}
 	if code, out := runCLI(s.srv.URL, append([]string{"pipeline", "register", retrain}, fast...)...); code != 0 {
 		t.Fatalf("register: %s", out)
 	}
@@ -157,6 +159,9 @@ func TestClosedLoop(t *testing.T) {
 		r, _ := d["rollout"].(map[string]any)
 		if r != nil && r["state"] == "rolled_back" {
 			t.Fatalf("the canary rolled back: %v", d)
+		}
+		if r != nil && r["analysis"].(map[string]any)["max_latency_ratio"] != 1000.0 {
+			t.Fatalf("the pipeline's analysis limit did not reach the rollout: %v", r)
 		}
 		return d["version"] == 2.0
 	})

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -365,7 +366,9 @@ func (s serverOps) alias(ctx context.Context, c pipeline.OpCall) error {
 }
 
 // deploy serves a version at an endpoint with a strategy; rollout
-// options (steps, interval, weight, sticky) pass through. A rollout
+// options (steps, interval, weight, sticky) and the canary analysis's
+// limits (max_error_rate, max_latency_ratio, max_p99_ms, max_shift,
+// min_requests) pass through. A rollout
 // strategy (canary, shadow, ab) on an endpoint that serves nothing yet
 // deploys directly: there is no stable version to compare with.
 func (s serverOps) deploy(ctx context.Context, c pipeline.OpCall) error {
@@ -386,6 +389,7 @@ func (s serverOps) deploy(ctx context.Context, c pipeline.OpCall) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	analysis := map[string]any{} // the canary's analysis, as the deploy API takes it
 	for _, k := range keys {
 		switch k {
 		case "interval", "sticky":
@@ -406,7 +410,22 @@ func (s serverOps) deploy(ctx context.Context, c pipeline.OpCall) error {
 				ws = append(ws, n)
 			}
 			opts[k] = ws
+		case "min_requests":
+			n, err := strconv.Atoi(c.With[k])
+			if err != nil || n < 0 {
+				return errdefs.InvalidArgument("step %q: with.min_requests: %q is not a whole number", c.Step, c.With[k])
+			}
+			analysis[k] = n
+		case "max_error_rate", "max_latency_ratio", "max_p99_ms", "max_shift":
+			x, err := strconv.ParseFloat(c.With[k], 64)
+			if err != nil || x < 0 || math.IsInf(x, 0) {
+				return errdefs.InvalidArgument("step %q: with.%s: %q is not a non-negative number", c.Step, k, c.With[k])
+			}
+			analysis[k] = x
 		}
+	}
+	if len(analysis) > 0 {
+		opts["analysis"] = analysis
 	}
 	if strategy == "canary" || strategy == "shadow" || strategy == "ab" {
 		ready, err := s.srv.EndpointReady(ctx, endpoint)
